@@ -1,0 +1,9 @@
+import type { Command } from '@commander-js/extra-typings';
+import { registerVersion } from './version.ts';
+import { registerServe } from './serve.ts';
+
+/** Adds every `lifeline <noun> <verb>` command. One line per command module. */
+export function registerCommands(program: Command): void {
+  registerVersion(program);
+  registerServe(program);
+}
