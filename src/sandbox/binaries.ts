@@ -35,7 +35,13 @@ export function sandboxVersions(): SandboxVersions {
 }
 
 /** Names of the binaries a sandbox runs. */
-export const SANDBOX_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
+export const SANDBOX_BINARIES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kwok',
+] as const;
 export type SandboxBinary = (typeof SANDBOX_BINARIES)[number];
 
 /** Where `scripts/build-sandbox.sh` caches the binaries (same rule as the script). */
@@ -64,7 +70,8 @@ export function stagesDir(binDir: string): string {
 /** Throws a LifelineError with the fix when a binary or the kwok stages are missing. */
 export function assertBinaries(binDir: string): void {
   const missing = SANDBOX_BINARIES.filter((b) => !existsSync(join(binDir, b)));
-  if (!existsSync(join(stagesDir(binDir), 'pod', 'general', 'pod-ready.yaml'))) missing.push('kwok-stages' as never);
+  if (!existsSync(join(stagesDir(binDir), 'pod', 'general', 'pod-ready.yaml')))
+    missing.push('kwok-stages' as never);
   if (missing.length > 0) {
     throw new LifelineError('sandbox.binaries', `sandbox binaries missing: ${missing.join(', ')}`, {
       where: binDir,

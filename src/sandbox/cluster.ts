@@ -11,7 +11,13 @@ import { freePorts } from './ports.ts';
 import { startProcess, type ManagedProcess } from './process.ts';
 
 /** The control-plane components of a sandbox, in start order. */
-export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
+export const COMPONENTS = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kwok',
+] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 /** Address ranges every sandbox keeps on loopback (see sandbox.md, "Network safety"). */
@@ -229,7 +235,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   await mkdir(join(dir, 'certs'), { recursive: true });
   await mkdir(logDir, { recursive: true });
 
-  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwokServer, kwokNode] = await freePorts(7);
+  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwokServer, kwokNode] =
+    await freePorts(7);
   const ports: ClusterPorts = {
     etcdClient: etcdClient!,
     etcdPeer: etcdPeer!,
@@ -261,10 +268,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const waitReady = async (name: ComponentName): Promise<void> => {
     const proc = procs.get(name);
     const died = proc?.exited.then((e) => {
-      throw new LifelineError('sandbox.start', `${name} exited during start-up (code ${e.code}, signal ${e.signal})`, {
-        where: proc.logFile,
-        fix: `read the log at ${proc.logFile}`,
-      });
+      throw new LifelineError(
+        'sandbox.start',
+        `${name} exited during start-up (code ${e.code}, signal ${e.signal})`,
+        {
+          where: proc.logFile,
+          fix: `read the log at ${proc.logFile}`,
+        },
+      );
     });
     const ready = (async () => {
       switch (name) {
@@ -292,7 +303,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           );
           await waitFor(
             'kube-apiserver /readyz',
-            async () => ((await probe(`${server}/readyz`, { ca: caPem, token })).status === 200 ? true : undefined),
+            async () =>
+              (await probe(`${server}/readyz`, { ca: caPem, token })).status === 200 ? true : undefined,
             { timeoutMs: readyTimeoutMs },
           );
           await writeFile(kubeconfigPath, kubeconfigYaml(opts.name, server, caPem, token), { mode: 0o600 });
@@ -303,8 +315,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           await waitFor(
             `${name} /healthz`,
             async () =>
-              (await probe(`https://127.0.0.1:${port}/healthz`, { token, insecureSkipVerify: true })).status ===
-              200
+              (await probe(`https://127.0.0.1:${port}/healthz`, { token, insecureSkipVerify: true }))
+                .status === 200
                 ? true
                 : undefined,
             { timeoutMs: readyTimeoutMs },
@@ -314,7 +326,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         case 'kwok':
           await waitFor(
             'kwok /healthz',
-            async () => ((await probe(`http://127.0.0.1:${ports.kwokServer}/healthz`)).status === 200 ? true : undefined),
+            async () =>
+              (await probe(`http://127.0.0.1:${ports.kwokServer}/healthz`)).status === 200 ? true : undefined,
             { timeoutMs: readyTimeoutMs },
           );
           return;

@@ -201,7 +201,11 @@ export async function kwokConfigYaml(stagesRoot: string): Promise<string> {
       if (stage === null) continue;
       if (stage.metadata.name === 'pod-ready') {
         // The built-in pod-ready Stage would also start a pod we keep in ImagePullBackOff.
-        stage.spec.selector.matchExpressions.push({ key: labelKey, operator: 'NotIn', values: ['image-pull'] });
+        stage.spec.selector.matchExpressions.push({
+          key: labelKey,
+          operator: 'NotIn',
+          values: ['image-pull'],
+        });
       }
       docs.push(stringify(stage));
     }
