@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sleep } from '../core/clock.ts';
@@ -122,12 +122,23 @@ export async function startProcess(spec: ProcessSpec): Promise<ManagedProcess> {
   return proc;
 }
 
-/** True when a process with this pid exists (signal 0). */
+/**
+ * True when a process with this pid exists and is not a zombie. A zombie (exited, not yet
+ * reaped by its parent: e.g. a detached supervisor re-parented to an init that never waits)
+ * still answers signal 0, so /proc/<pid>/stat is checked too.
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 3, after the parenthesised command name (which may itself contain spaces).
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no procfs: trust signal 0
   }
 }
