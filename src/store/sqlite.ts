@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { LifelineError } from '../core/errors.ts';
+import { migrateToLatest } from './migrations.ts';
+import type { Store } from './port.ts';
+import type { Database } from './schema.ts';
+import { SqlStore } from './sql-store.ts';
+
+/** Options for {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created. `:memory:` gives a private in-memory store. */
+  path: string;
+  /** How long a writer waits for another process's lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Time source for leases, TTLs and timestamps. Default: the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * Opens (creating and migrating) the embedded SQLite store: WAL journal so readers never
+ * block the writer, `busy_timeout` so several processes (CLI, server, workers) can share
+ * the file, `synchronous=NORMAL` (durable at checkpoints, never corrupt).
+ */
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  let sqlite: BetterSqlite3.Database;
+  try {
+    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+    sqlite = new BetterSqlite3(opts.path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+  } catch (err) {
+    throw new LifelineError('store.open', `cannot open the SQLite store: ${(err as Error).message}`, {
+      where: opts.path,
+      fix: 'check the path is a writable file location (or pass --store / store.path to another one)',
+      cause: err,
+    });
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  try {
+    await migrateToLatest(db as Kysely<unknown>, 'sqlite', opts.path);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return new SqlStore(db, 'sqlite', opts.clock ?? systemClock, () => Promise.resolve());
+}
