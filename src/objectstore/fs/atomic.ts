@@ -1,4 +1,5 @@
-import { open, rmdir, rename, unlink, mkdir } from 'node:fs/promises';
+import { mkdir, open, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { dirname, resolve } from 'node:path';
 import { tempPathFor } from './paths.ts';
 
@@ -59,4 +60,35 @@ export async function removeEmptyParents(dir: string, stopAt: string): Promise<v
     }
     current = dirname(current);
   }
+}
+
+/**
+ * A Writable that writes to an open FileHandle and leaves it open, so the caller can fsync and
+ * close it. (`FileHandle.createWriteStream({ autoClose: false })` keeps a reference that makes
+ * `close()` wait forever on Node 20.)
+ */
+export function fileSink(handle: FileHandle): Writable {
+  return new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      handle.write(chunk).then(
+        () => {
+          cb();
+        },
+        (err: unknown) => {
+          cb(err as Error);
+        },
+      );
+    },
+    writev(chunks, cb) {
+      handle.writev(chunks.map((c) => c.chunk as Buffer)).then(
+        () => {
+          cb();
+        },
+        (err: unknown) => {
+          cb(err as Error);
+        },
+      );
+    },
+  });
 }

@@ -15,7 +15,7 @@ import type {
   PutOptions,
   PutResult,
 } from '../objectstore.ts';
-import { fsyncDir, removeEmptyParents, unlinkIfExists, writeFileAtomic } from './atomic.ts';
+import { fileSink, fsyncDir, removeEmptyParents, unlinkIfExists, writeFileAtomic } from './atomic.ts';
 import { KeyPaths, META_DIR, tempPathFor } from './paths.ts';
 
 /** Options for {@link FsObjectStore}. */
@@ -126,7 +126,7 @@ export class FsObjectStore implements ObjectStore {
     try {
       const digest = new DigestStream(this.description, key, opts);
       try {
-        await pipeline(toReadable(body), digest, handle.createWriteStream({ autoClose: false }));
+        await pipeline(toReadable(body), digest, fileSink(handle));
         await handle.sync();
         const st = await handle.stat({ bigint: true });
         return { temp, size: digest.size, sha256: digest.sha256, ino: st.ino, mtimeNs: st.mtimeNs };
@@ -264,8 +264,9 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private async statObject(key: string): Promise<BigIntStats | undefined> {
+    const path = this.paths.object(key);
     try {
-      const st = await stat(this.paths.object(key), { bigint: true });
+      const st = await stat(path, { bigint: true });
       return st.isFile() ? st : undefined;
     } catch (err) {
       if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
