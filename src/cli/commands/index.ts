@@ -2,10 +2,12 @@ import type { Command } from '@commander-js/extra-typings';
 import { registerVersion } from './version.ts';
 import { registerServe } from './serve.ts';
 import { registerSandbox } from './sandbox.ts';
+import { registerDoctor } from './doctor.ts';
 
 /** Adds every `lifeline <noun> <verb>` command. One line per command module. */
 export function registerCommands(program: Command): void {
   registerVersion(program);
   registerServe(program);
   registerSandbox(program);
+  registerDoctor(program);
 }
