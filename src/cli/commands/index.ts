@@ -3,6 +3,7 @@ import { registerVersion } from './version.ts';
 import { registerServe } from './serve.ts';
 import { registerSandbox } from './sandbox.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerDemo } from './demo.ts';
 
 /** Adds every `lifeline <noun> <verb>` command. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerSandbox(program);
   registerDoctor(program);
+  registerDemo(program);
 }
