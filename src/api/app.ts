@@ -33,7 +33,12 @@ export function createApp(deps: AppDeps): { app: Hono; registry: Registry } {
     const started = performance.now();
     await next();
     deps.logger.debug(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
       'request',
     );
   });

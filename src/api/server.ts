@@ -13,20 +13,19 @@ export interface RunningServer {
 /** Starts `app` on host:port (port 0 = a free port) and resolves once listening. */
 export function startServer(app: Hono, host: string, port: number): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    let server: ServerType | undefined = undefined;
     const onError = (err: Error): void => {
       reject(err);
     };
-    server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
-      server?.off('error', onError);
+    const server: ServerType = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+      server.off('error', onError);
       const shownHost = info.address.includes(':') ? `[${info.address}]` : info.address;
       resolve({
         url: `http://${shownHost}:${info.port}`,
         port: info.port,
         close: () =>
           new Promise<void>((res) => {
-            if ('closeAllConnections' in server!) server.closeAllConnections();
-            server!.close(() => {
+            if ('closeAllConnections' in server) server.closeAllConnections();
+            server.close(() => {
               res();
             });
           }),

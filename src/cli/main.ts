@@ -18,7 +18,7 @@ export function buildProgram(): Command {
 export async function run(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode;
@@ -28,7 +28,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       process.stderr.write(`${err.render()}\n`);
     } else {
       process.stderr.write(`error: ${errorMessage(err)}\n`);
-      if (process.env['LIFELINE_DEBUG'] === '1' && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+      if (process.env['LIFELINE_DEBUG'] === '1' && err instanceof Error)
+        process.stderr.write(`${err.stack ?? ''}\n`);
     }
     process.exitCode = 1;
   }

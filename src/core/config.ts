@@ -21,7 +21,9 @@ export const configSchema = z
       .default({ host: '127.0.0.1', port: 7420 }),
     store: z
       .discriminatedUnion('driver', [
-        z.object({ driver: z.literal('sqlite'), path: z.string().min(1).default('.lifeline/lifeline.db') }).strict(),
+        z
+          .object({ driver: z.literal('sqlite'), path: z.string().min(1).default('.lifeline/lifeline.db') })
+          .strict(),
         z.object({ driver: z.literal('postgres'), url: z.string().min(1) }).strict(),
       ])
       .default({ driver: 'sqlite', path: '.lifeline/lifeline.db' }),
@@ -110,11 +112,15 @@ export async function loadConfigFile(file: string): Promise<LifelineConfig> {
     doc = parseYaml(text);
   } catch (err) {
     const line = err instanceof YAMLParseError && err.linePos !== undefined ? `:${err.linePos[0].line}` : '';
-    throw new LifelineError('config.yaml', `configuration file is not valid YAML: ${(err as Error).message}`, {
-      where: `${file}${line}`,
-      fix: 'fix the YAML syntax at that line',
-      cause: err,
-    });
+    throw new LifelineError(
+      'config.yaml',
+      `configuration file is not valid YAML: ${(err as Error).message}`,
+      {
+        where: `${file}${line}`,
+        fix: 'fix the YAML syntax at that line',
+        cause: err,
+      },
+    );
   }
   return parseConfig(doc, file);
 }

@@ -34,7 +34,11 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
 }
 
 /** Renders `data` in the chosen format; `table` uses `columns` (or YAML when none fit). */
-export function render<T>(format: OutputFormat, data: T | readonly T[], columns?: readonly Column<T>[]): string {
+export function render<T>(
+  format: OutputFormat,
+  data: T | readonly T[],
+  columns?: readonly Column<T>[],
+): string {
   switch (format) {
     case 'json':
       return JSON.stringify(data, null, 2);

@@ -39,6 +39,12 @@ export interface ClusterOptions {
   binDir?: string;
   /** Readiness timeout per component. Default 60 s. */
   readyTimeoutMs?: number;
+  /**
+   * `scale` (default) raises the controllers' and scheduler's client rate limits (20 → 1000 qps)
+   * and the apiserver's in-flight limits, so bulk loads are not throttled; `stock` keeps the
+   * upstream defaults (used as the benchmark baseline).
+   */
+  tuning?: 'scale' | 'stock';
 }
 
 /** Ports one cluster uses, all on 127.0.0.1. */
@@ -75,6 +81,7 @@ export interface Cluster {
 }
 
 interface Prepared {
+  tuning: 'scale' | 'stock';
   dir: string;
   logDir: string;
   binDir: string;
@@ -86,6 +93,8 @@ interface Prepared {
 function componentArgs(p: Prepared, name: ComponentName): { command: string; args: string[] } {
   const { dir, ports, kubeconfigPath } = p;
   const bin = (b: string): string => join(p.binDir, b);
+  const scale = p.tuning === 'scale';
+  const clientQps = scale ? ['--kube-api-qps=1000', '--kube-api-burst=2000'] : [];
   switch (name) {
     case 'etcd':
       return {
@@ -120,8 +129,7 @@ function componentArgs(p: Prepared, name: ComponentName): { command: string; arg
           `--service-account-issuer=https://127.0.0.1:${ports.apiserver}/`,
           `--service-account-key-file=${join(dir, 'sa.pub')}`,
           `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-          '--max-requests-inflight=2000',
-          '--max-mutating-requests-inflight=1000',
+          ...(scale ? ['--max-requests-inflight=2000', '--max-mutating-requests-inflight=1000'] : []),
           '--v=1',
         ],
       };
@@ -139,8 +147,7 @@ function componentArgs(p: Prepared, name: ComponentName): { command: string; arg
           `--root-ca-file=${join(dir, 'certs', 'apiserver.crt')}`,
           '--use-service-account-credentials=true',
           '--controllers=*,-nodeipam',
-          '--kube-api-qps=1000',
-          '--kube-api-burst=2000',
+          ...clientQps,
           '--v=1',
         ],
       };
@@ -154,8 +161,7 @@ function componentArgs(p: Prepared, name: ComponentName): { command: string; arg
           '--bind-address=127.0.0.1',
           `--secure-port=${ports.scheduler}`,
           '--leader-elect=false',
-          '--kube-api-qps=1000',
-          '--kube-api-burst=2000',
+          ...clientQps,
           '--v=1',
         ],
       };
@@ -235,16 +241,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   await mkdir(join(dir, 'certs'), { recursive: true });
   await mkdir(logDir, { recursive: true });
 
-  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwokServer, kwokNode] =
-    await freePorts(7);
+  const free = await freePorts(7);
+  const port = (i: number): number => {
+    const p = free[i];
+    if (p === undefined) throw new Error('freePorts returned too few ports');
+    return p;
+  };
   const ports: ClusterPorts = {
-    etcdClient: etcdClient!,
-    etcdPeer: etcdPeer!,
-    apiserver: apiserver!,
-    controllerManager: controllerManager!,
-    scheduler: scheduler!,
-    kwokServer: kwokServer!,
-    kwokNode: kwokNode!,
+    etcdClient: port(0),
+    etcdPeer: port(1),
+    apiserver: port(2),
+    controllerManager: port(3),
+    scheduler: port(4),
+    kwokServer: port(5),
+    kwokNode: port(6),
   };
   const token = randomBytes(24).toString('hex');
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -255,7 +265,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
   const server = `https://127.0.0.1:${ports.apiserver}`;
   const kubeconfigPath = join(dir, 'kubeconfig');
-  const prepared: Prepared = { dir, logDir, binDir, ports, token, kubeconfigPath };
+  const prepared: Prepared = {
+    tuning: opts.tuning ?? 'scale',
+    dir,
+    logDir,
+    binDir,
+    ports,
+    token,
+    kubeconfigPath,
+  };
   const procs = new Map<ComponentName, ManagedProcess>();
   const intentionallyStopped = new Set<ComponentName>();
   let stopping = false;

@@ -51,14 +51,14 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   try {
     await rm(opts.dir, { recursive: true, force: true });
     step('starting primary and standby sandbox clusters');
-    const [primary, standby] = await Promise.all(
-      (['primary', 'standby'] as const).map((name) =>
-        startCluster({ name, nodes: opts.nodes ?? 3, baseDir: opts.dir }),
-      ),
-    );
+    const clusterOpts = { nodes: opts.nodes ?? 3, baseDir: opts.dir };
+    const [primary, standby] = await Promise.all([
+      startCluster({ name: 'primary', ...clusterOpts }),
+      startCluster({ name: 'standby', ...clusterOpts }),
+    ]);
     stops.push(
-      () => primary!.stop(),
-      () => standby!.stop(),
+      () => primary.stop(),
+      () => standby.stop(),
     );
     step('starting moto (S3 and other AWS APIs on 127.0.0.1)');
     const moto = await startMoto({ logDir: join(opts.dir, 'logs') });
@@ -68,7 +68,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     s3.destroy();
     step('deploying the demo application "shop" to the primary');
     const kc = new KubeConfig();
-    kc.loadFromFile(primary!.kubeconfigPath);
+    kc.loadFromFile(primary.kubeconfigPath);
     const applied = await deployDemoApp(kc);
     step('waiting for the shop Deployments to be available');
     await waitForAvailable(kc, 'shop', 90_000);
@@ -77,8 +77,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     const server = await startServer(app, '127.0.0.1', opts.port ?? 7420);
     stops.push(() => server.close());
     return {
-      primary: primary!,
-      standby: standby!,
+      primary,
+      standby,
       moto,
       server,
       bucket: DEMO_BUCKET,

@@ -92,10 +92,10 @@ export async function startProcess(spec: ProcessSpec): Promise<ManagedProcess> {
   child.stderr?.pipe(log, { end: false });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`cannot start ${spec.name}: no pid`);
-  let isRunning = true;
+  const status = { running: true };
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('exit', (code, signal) => {
-      isRunning = false;
+      status.running = false;
       live.delete(proc);
       // Let buffered output drain into the log before closing it.
       setImmediate(() => log.end());
@@ -107,12 +107,20 @@ export async function startProcess(spec: ProcessSpec): Promise<ManagedProcess> {
     pid,
     logFile,
     exited,
-    running: () => isRunning,
+    running: () => status.running,
     stop: async (graceMs = 5000) => {
-      if (!isRunning) return;
+      if (!status.running) return;
       child.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
-      if (!done && isRunning) {
+      const timer = new AbortController();
+      const done = await Promise.race([
+        exited.then(() => true),
+        sleep(graceMs, timer.signal).then(
+          () => false,
+          () => true,
+        ),
+      ]);
+      timer.abort();
+      if (!done) {
         child.kill('SIGKILL');
         await exited;
       }

@@ -101,7 +101,7 @@ describe('sandbox cluster', () => {
       (ps) =>
         ps.some((p) =>
           (p.status?.containerStatuses ?? []).some(
-            (c) => c.state?.waiting?.reason === 'CrashLoopBackOff' && (c.restartCount ?? 0) >= 2,
+            (c) => c.state?.waiting?.reason === 'CrashLoopBackOff' && c.restartCount >= 2,
           ),
         ),
       40_000,

@@ -62,8 +62,12 @@ export function registerDemo(program: Command): void {
       }
       if (opts.exitWhenReady !== true) {
         await new Promise<void>((resolve) => {
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
+          process.once('SIGINT', () => {
+            resolve();
+          });
+          process.once('SIGTERM', () => {
+            resolve();
+          });
         });
         process.stderr.write('• stopping the demo\n');
       }

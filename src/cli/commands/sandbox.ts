@@ -68,10 +68,10 @@ async function runForeground(opts: UpOptions): Promise<void> {
     startedAt: new Date().toISOString(),
   };
   await writeState(state);
-  let stopRequested = false;
+  const stop = { requested: false };
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     const on = (sig: NodeJS.Signals): void => {
-      stopRequested = true;
+      stop.requested = true;
       resolve(sig);
     };
     process.once('SIGINT', on);
@@ -102,9 +102,9 @@ async function runForeground(opts: UpOptions): Promise<void> {
     stopSignal,
     cluster.unexpectedExit.then((c) => `component ${c} exited`),
   ]);
-  if (!stopRequested) process.stderr.write(`sandbox ${opts.name}: ${reason}; stopping\n`);
+  if (!stop.requested) process.stderr.write(`sandbox ${opts.name}: ${reason}; stopping\n`);
   await cluster.stop({ removeFiles: true });
-  if (!stopRequested) process.exitCode = 1;
+  if (!stop.requested) process.exitCode = 1;
 }
 
 /** Starts a detached supervisor (`sandbox up --supervise`) and waits until the sandbox is ready. */
@@ -131,8 +131,10 @@ async function runDetached(opts: UpOptions): Promise<void> {
     { detached: true, stdio: ['ignore', fd, fd] },
   );
   child.unref();
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const child$ = { exited: false };
+  child.once('exit', () => {
+    child$.exited = true;
+  });
   const deadline = Date.now() + 120_000;
   for (;;) {
     const state = await readState(opts.name);
@@ -140,7 +142,7 @@ async function runDetached(opts: UpOptions): Promise<void> {
       printUp(state, opts.output);
       return;
     }
-    if (state?.status === 'failed' || exited || Date.now() > deadline) {
+    if (state?.status === 'failed' || child$.exited || Date.now() > deadline) {
       const log = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
       throw new LifelineError(
         'sandbox.start',

@@ -9,7 +9,11 @@ export function registerVersion(program: Command): void {
     .description('print the Lifeline version')
     .addOption(outputOption())
     .action((opts) => {
-      const info = { version: VERSION, node: process.version, platform: `${process.platform}/${process.arch}` };
+      const info = {
+        version: VERSION,
+        node: process.version,
+        platform: `${process.platform}/${process.arch}`,
+      };
       if (opts.output === 'table') process.stdout.write(`lifeline ${VERSION} (node ${process.version})\n`);
       else process.stdout.write(`${render(opts.output, info)}\n`);
     });
