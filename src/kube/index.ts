@@ -3,7 +3,7 @@
  * an informer that never goes silent, discovery that reports broken groups, server-side apply,
  * PDB-aware eviction and Lease-based leader election.
  */
-export type { KubeObjectLike, ObjectMetaLike } from './types.ts';
+export type { KubeObjectLike, ObjectMetaLike, LeaseJson } from './types.ts';
 export { loadKubeConfig, clientsFor, createKubeClients } from './client.ts';
 export type { KubeConfigSource, KubeClients } from './client.ts';
 export { KubeApiError, parseStatus, statusOf, statusCodeOf, toKubeError } from './errors.ts';
