@@ -45,7 +45,12 @@ async function testServer(): Promise<{
   return {
     port: (srv.address() as AddressInfo).port,
     received,
-    close: () => new Promise((r) => srv.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        srv.close(() => {
+          r();
+        });
+      }),
   };
 }
 
@@ -77,9 +82,11 @@ describe('sandbox Prometheus and Alertmanager', () => {
       assert.ok(Number(value) >= 1);
       const hook = await waitFor('the alert at the webhook', () => server.received[0], { timeoutMs: 40_000 });
       assert.equal(hook.auth, 'Bearer test-token');
-      const payload = hook.body as { alerts: { labels: Record<string, string>; status: string }[] };
+      const payload = hook.body as {
+        alerts: ({ labels: Record<string, string>; status: string } | undefined)[];
+      };
       assert.equal(payload.alerts[0]?.labels['alertname'], 'QueueGrowing');
-      assert.equal(payload.alerts[0]?.status, 'firing');
+      assert.equal(payload.alerts[0].status, 'firing');
     } finally {
       await prom.stop();
       await am.stop();
