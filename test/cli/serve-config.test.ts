@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -69,6 +69,9 @@ describe('lifeline serve --config', () => {
       assert.equal(ready.status, 200);
       const metrics = await (await fetch(`${url}/metrics`)).text();
       assert.match(metrics, /lifeline_process_cpu_seconds_total/);
+      // The configured Store and ObjectStore were opened (SQLite file and fs root created).
+      assert.ok((await stat(join(dir, 'l.db'))).isFile());
+      assert.ok((await stat(join(dir, 'objects'))).isDirectory());
     } finally {
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -1,6 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
-import { createApp } from '../../api/app.ts';
-import { startServer } from '../../api/server.ts';
+import { startLifelineServer } from '../../api/bootstrap.ts';
 import { createLogger, loadConfigFile, parseConfig, type LifelineConfig } from '../../core/index.ts';
 import { intArg } from '../options.ts';
 
@@ -17,14 +16,17 @@ export function registerServe(program: Command): void {
       if (opts.port !== undefined) config.server.port = opts.port;
       if (opts.host !== undefined) config.server.host = opts.host;
       const logger = createLogger({ level: config.log.level });
-      const { app } = createApp({ logger });
-      const server = await startServer(app, config.server.host, config.server.port);
-      logger.info({ url: server.url }, 'lifeline server listening');
+      const running = await startLifelineServer(config, logger);
+      const { server } = running;
+      logger.info(
+        { url: server.url, store: config.store.driver, objectStore: config.objectStore.driver },
+        'lifeline server listening',
+      );
       process.stdout.write(`lifeline serving on ${server.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (sig: NodeJS.Signals): void => {
           logger.info({ signal: sig }, 'shutting down');
-          void server.close().then(resolve);
+          void running.close().then(resolve);
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

@@ -1,0 +1,67 @@
+import type { LifelineConfig } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import { openObjectStore, type ObjectStore } from '../objectstore/index.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { createApp } from './app.ts';
+import { startServer, type RunningServer } from './server.ts';
+
+/** A running Lifeline server with the durable state it opened. */
+export interface LifelineServer {
+  server: RunningServer;
+  store: Store;
+  objects: ObjectStore;
+  /** Stops accepting requests, then closes the object store and the Store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the Store and the ObjectStore the configuration names and starts the HTTP server.
+ * `/readyz` reports ready only while both answer.
+ */
+export async function startLifelineServer(config: LifelineConfig, logger: Logger): Promise<LifelineServer> {
+  const store = await openStore(config.store);
+  let objects: ObjectStore;
+  try {
+    objects = await openObjectStore(config.objectStore);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const { app } = createApp({
+    logger,
+    readiness: [
+      {
+        name: 'store',
+        check: async () => {
+          await store.kvGet('lifeline', 'readyz');
+          return true;
+        },
+      },
+      {
+        name: 'objectstore',
+        check: async () => {
+          for await (const _ of objects.list('readyz/', { pageSize: 1 })) break;
+          return true;
+        },
+      },
+    ],
+  });
+  let server: RunningServer;
+  try {
+    server = await startServer(app, config.server.host, config.server.port);
+  } catch (err) {
+    await objects.close();
+    await store.close();
+    throw err;
+  }
+  return {
+    server,
+    store,
+    objects,
+    close: async () => {
+      await server.close();
+      await objects.close();
+      await store.close();
+    },
+  };
+}
