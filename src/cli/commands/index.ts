@@ -1,6 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { registerVersion } from './version.ts';
 import { registerServe } from './serve.ts';
+import { registerAnomaly } from './anomaly.ts';
 import { registerSandbox } from './sandbox.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerDemo } from './demo.ts';
@@ -9,6 +10,7 @@ import { registerDemo } from './demo.ts';
 export function registerCommands(program: Command): void {
   registerVersion(program);
   registerServe(program);
+  registerAnomaly(program);
   registerSandbox(program);
   registerDoctor(program);
   registerDemo(program);

@@ -38,6 +38,11 @@ export interface DetectorFactory {
   readonly kind: string;
   /** One line for `--help` and the bench table. */
   readonly description: string;
+  /**
+   * The score at which this detector calls a record anomalous, fixed from its definition and
+   * never from labels (e.g. a likelihood tail of 1e-5). Used for alerts and NAB's label-free score.
+   */
+  readonly alarmLevel: number;
   create(options?: DetectorOptions): Detector;
   /** Rebuilds a detector from `save()` output; throws a LifelineError on a foreign or bad state. */
   restore(state: DetectorState): Detector;

@@ -120,3 +120,6 @@ export function zToUnit(z: number): number {
   if (z === Number.POSITIVE_INFINITY) return 1;
   return z / (z + 3);
 }
+
+/** z-score whose two-sided normal tail is about 2e-5 (one-sided 1e-5): the baselines' alarm level. */
+export const ALARM_Z = 4.265;

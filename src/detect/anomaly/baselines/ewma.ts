@@ -7,7 +7,7 @@ import {
   type DetectorState,
 } from '../detector.ts';
 import { stateData } from '../state.ts';
-import { zToUnit } from '../stats.ts';
+import { ALARM_Z, zToUnit } from '../stats.ts';
 
 const KIND = 'ewma';
 const VERSION = 1;
@@ -63,6 +63,7 @@ class Ewma implements Detector {
 export const ewmaFactory: DetectorFactory = {
   kind: KIND,
   description: 'z-score against an exponentially weighted mean and variance (alpha 0.05)',
+  alarmLevel: zToUnit(ALARM_Z),
   create(options: EwmaOptions = {}): Detector {
     return new Ewma({
       alpha: options.alpha ?? 0.05,
@@ -73,6 +74,6 @@ export const ewmaFactory: DetectorFactory = {
     });
   },
   restore(state: DetectorState): Detector {
-    return new Ewma({ ...stateData(state, KIND, VERSION) as Data });
+    return new Ewma({ ...(stateData(state, KIND, VERSION) as Data) });
   },
 };

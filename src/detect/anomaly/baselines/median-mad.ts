@@ -7,7 +7,7 @@ import {
   type DetectorState,
 } from '../detector.ts';
 import { stateData } from '../state.ts';
-import { RollingWindow, median, zToUnit } from '../stats.ts';
+import { RollingWindow, ALARM_Z, median, zToUnit } from '../stats.ts';
 
 const KIND = 'median-mad';
 const VERSION = 1;
@@ -65,6 +65,7 @@ class MedianMad implements Detector {
 export const medianMadFactory: DetectorFactory = {
   kind: KIND,
   description: 'robust z-score against the median and MAD of the last 500 values',
+  alarmLevel: zToUnit(ALARM_Z),
   create(options: MedianMadOptions = {}): Detector {
     return new MedianMad({
       window: options.window ?? 500,

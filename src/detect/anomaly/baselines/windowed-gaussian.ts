@@ -7,7 +7,7 @@ import {
   type DetectorState,
 } from '../detector.ts';
 import { stateData } from '../state.ts';
-import { normalTail } from '../stats.ts';
+import { ALARM_Z, normalTail } from '../stats.ts';
 
 const KIND = 'windowed-gaussian';
 const VERSION = 1;
@@ -83,6 +83,7 @@ class WindowedGaussian implements Detector {
 export const windowedGaussianFactory: DetectorFactory = {
   kind: KIND,
   description: "NAB's windowed Gaussian: tail probability under a normal fitted on the last 6400 values",
+  alarmLevel: 1 - normalTail(ALARM_Z),
   create(options: WindowedGaussianOptions = {}): Detector {
     return new WindowedGaussian({
       window: options.window ?? 6400,

@@ -1,0 +1,75 @@
+import { LifelineError } from '../../core/errors.ts';
+import { ewmaFactory } from './baselines/ewma.ts';
+import { medianMadFactory } from './baselines/median-mad.ts';
+import { windowedGaussianFactory } from './baselines/windowed-gaussian.ts';
+import type { Detector, DetectorFactory, DetectorOptions, DetectorState } from './detector.ts';
+import { ForecastDetector, type ForecastDetectorOptions } from './forecast-detector.ts';
+
+/** Name of the recommended detector: the default of every `--detector` option. */
+export const RECOMMENDED_DETECTOR = 'lifeline';
+
+function forecastFactory(
+  kind: string,
+  description: string,
+  preset: ForecastDetectorOptions,
+): DetectorFactory {
+  return {
+    kind,
+    description,
+    alarmLevel: preset.alarmLevel ?? 0.5,
+    create: (options: DetectorOptions = {}): Detector =>
+      ForecastDetector.create(kind, { ...preset, ...options }),
+    restore: (state: DetectorState): Detector => ForecastDetector.restore(kind, state),
+  };
+}
+
+/**
+ * Every registered detector. `lifeline` is the recommended configuration; `lifeline-naive` is the
+ * same pipeline with the LSTM replaced by "next = last" (what the LSTM contributes), `lstm` is
+ * the LSTM error through the likelihood layer alone (what the spatial check and alarm
+ * suppression contribute); the rest are baselines.
+ */
+export const DETECTORS: readonly DetectorFactory[] = [
+  forecastFactory(
+    RECOMMENDED_DETECTOR,
+    'LSTM one-step forecast error → anomaly likelihood, spatial check, alarm suppression',
+    { forecaster: 'lstm' },
+  ),
+  forecastFactory(
+    'lifeline-naive',
+    'the lifeline pipeline with a last-value forecaster instead of the LSTM',
+    {
+      forecaster: 'last-value',
+    },
+  ),
+  forecastFactory('lstm', 'LSTM one-step forecast error → anomaly likelihood only', {
+    forecaster: 'lstm',
+    spatialTolerance: -1,
+    suppressFor: 0,
+  }),
+  windowedGaussianFactory,
+  medianMadFactory,
+  ewmaFactory,
+];
+
+/** Names of the registered detectors. */
+export function detectorNames(): string[] {
+  return DETECTORS.map((d) => d.kind);
+}
+
+/** The factory registered under `name`; a LifelineError listing the names otherwise. */
+export function detectorFactory(name: string): DetectorFactory {
+  const f = DETECTORS.find((d) => d.kind === name);
+  if (f === undefined) {
+    throw new LifelineError('anomaly.detector', `unknown detector "${name}"`, {
+      where: '--detector',
+      fix: `use one of: ${detectorNames().join(', ')}`,
+    });
+  }
+  return f;
+}
+
+/** Rebuilds a saved detector with the factory named in its state. */
+export function restoreDetector(state: DetectorState): Detector {
+  return detectorFactory(state.kind).restore(state);
+}
