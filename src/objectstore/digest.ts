@@ -64,8 +64,11 @@ export class DigestStream extends Transform {
     cb();
   }
 
-  /** Bytes seen so far. */
-  get size(): number {
+  /**
+   * Bytes seen so far. (Not named `size`: lib-storage's Upload reads `Body.size` as the total
+   * length of Blob-like bodies.)
+   */
+  get bytesSeen(): number {
     return this.bytes;
   }
 

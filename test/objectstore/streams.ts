@@ -12,11 +12,12 @@ export interface GeneratedStream {
 /**
  * Generates `size` pseudo-random bytes without holding them: one random block, with each chunk
  * stamped with its index so no two chunks are equal. `failAfter` makes the stream error after
- * that many bytes (a source that breaks mid-upload).
+ * that many bytes (a source that breaks mid-upload); `holdEndUntil` delays the end of the stream
+ * until the promise resolves (a writer that is still uploading).
  */
 export function generatedStream(
   size: number,
-  opts: { chunkSize?: number; failAfter?: number } = {},
+  opts: { chunkSize?: number; failAfter?: number; holdEndUntil?: Promise<void> } = {},
 ): GeneratedStream {
   const chunkSize = opts.chunkSize ?? 1024 * 1024;
   const block = randomBytes(chunkSize);
@@ -24,6 +25,7 @@ export function generatedStream(
   let produced = 0;
   let index = 0;
   let hex: string | undefined;
+  let ending = false;
   const stream = new Readable({
     highWaterMark: chunkSize,
     read() {
@@ -32,8 +34,14 @@ export function generatedStream(
         return;
       }
       if (produced >= size) {
-        hex = hash.digest('hex');
-        this.push(null);
+        if (ending) return;
+        ending = true;
+        const end = (): void => {
+          hex = hash.digest('hex');
+          this.push(null);
+        };
+        if (opts.holdEndUntil === undefined) end();
+        else void opts.holdEndUntil.then(end);
         return;
       }
       const n = Math.min(chunkSize, size - produced);

@@ -129,7 +129,7 @@ export class FsObjectStore implements ObjectStore {
         await pipeline(toReadable(body), digest, fileSink(handle));
         await handle.sync();
         const st = await handle.stat({ bigint: true });
-        return { temp, size: digest.size, sha256: digest.sha256, ino: st.ino, mtimeNs: st.mtimeNs };
+        return { temp, size: digest.bytesSeen, sha256: digest.sha256, ino: st.ino, mtimeNs: st.mtimeNs };
       } finally {
         await handle.close();
       }

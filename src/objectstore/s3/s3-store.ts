@@ -133,7 +133,7 @@ export class S3ObjectStore implements ObjectStore {
       const out = await upload.done();
       return {
         key,
-        size: digest.size,
+        size: digest.bytesSeen,
         sha256: digest.sha256,
         ...(out.ETag === undefined ? {} : { etag: out.ETag }),
       };
