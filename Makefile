@@ -35,6 +35,9 @@ test-only: ## run the suites without set-up (TESTS="store kube" filters by path)
 bench: setup ## benchmarks: each prints its figure and a ratio to a same-run baseline
 	scripts/hermetic.sh node --import tsx bench/sandbox-scale.ts
 
+bench-nab: deps ## anomaly detectors on the NAB dev subset: 3 scores, label-free score, points/s
+	scripts/hermetic.sh node --import tsx bench/nab.ts
+
 lint: deps ## typed lint (typescript-eslint strictTypeChecked) + prettier + typecheck
 	npx tsc -p tsconfig.json --noEmit
 	npx eslint .

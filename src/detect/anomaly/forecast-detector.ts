@@ -43,8 +43,9 @@ interface Data {
   alarmLevel: number;
   averagingWindow: number;
   seen: number;
-  min: number;
-  max: number;
+  /** Smallest and largest values seen; null before the first (JSON has no infinities). */
+  min: number | null;
+  max: number | null;
   suppress: number;
   warmTimes: number[];
   warmValues: number[];
@@ -95,8 +96,8 @@ export class ForecastDetector implements Detector {
       alarmLevel: options.alarmLevel ?? 0.5,
       averagingWindow: options.averagingWindow ?? 10,
       seen: 0,
-      min: Number.POSITIVE_INFINITY,
-      max: Number.NEGATIVE_INFINITY,
+      min: null,
+      max: null,
       suppress: 0,
       warmTimes: [],
       warmValues: [],
@@ -115,13 +116,14 @@ export class ForecastDetector implements Detector {
   update(timestamp: number, value: number): number {
     const d = this.d;
     if (!Number.isFinite(value)) return 0;
-    const range = d.max - d.min;
+    const min = d.min ?? value;
+    const max = d.max ?? value;
+    const range = max - min;
     const outside =
-      d.seen > 0 &&
       d.spatialTolerance >= 0 &&
-      (value > d.max + d.spatialTolerance * range || value < d.min - d.spatialTolerance * range);
-    d.min = Math.min(d.min, value);
-    d.max = Math.max(d.max, value);
+      (value > max + d.spatialTolerance * range || value < min - d.spatialTolerance * range);
+    d.min = Math.min(min, value);
+    d.max = Math.max(max, value);
     if (d.seen < d.probation) {
       d.warmTimes.push(timestamp);
       d.warmValues.push(value);

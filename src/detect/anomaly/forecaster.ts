@@ -18,7 +18,7 @@ export interface Forecaster {
 /** Saved forecaster, tagged with its kind. */
 export type ForecasterState =
   | { readonly kind: 'lstm'; readonly lstm: LstmForecasterState }
-  | { readonly kind: 'last-value'; readonly last: number };
+  | { readonly kind: 'last-value'; readonly last: number | null };
 
 /** Forecaster kinds. */
 export type ForecasterKind = ForecasterState['kind'];
@@ -43,7 +43,8 @@ export class LastValueForecaster implements Forecaster {
   }
 
   save(): ForecasterState {
-    return { kind: 'last-value', last: this.last };
+    // JSON has no NaN: "nothing seen yet" is null.
+    return { kind: 'last-value', last: Number.isNaN(this.last) ? null : this.last };
   }
 }
 
@@ -79,7 +80,7 @@ export function restoreForecaster(state: ForecasterState): Forecaster {
     case 'lstm':
       return new LstmForecasterAdapter(LstmForecaster.restore(state.lstm));
     case 'last-value':
-      return new LastValueForecaster(state.last);
+      return new LastValueForecaster(state.last ?? Number.NaN);
     default:
       throw new LifelineError('anomaly.state', `unknown forecaster kind in saved state`, {
         fix: 'delete the saved model state so the detector starts fresh',

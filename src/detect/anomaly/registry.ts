@@ -23,11 +23,18 @@ function forecastFactory(
   };
 }
 
+/** Builds a registry entry for a {@link ForecastDetector} preset. */
+export function forecastDetectorFactory(
+  kind: string,
+  description: string,
+  preset: ForecastDetectorOptions,
+): DetectorFactory {
+  return forecastFactory(kind, description, preset);
+}
+
 /**
- * Every registered detector. `lifeline` is the recommended configuration; `lifeline-naive` is the
- * same pipeline with the LSTM replaced by "next = last" (what the LSTM contributes), `lstm` is
- * the LSTM error through the likelihood layer alone (what the spatial check and alarm
- * suppression contribute); the rest are baselines.
+ * Every registered detector: `lifeline`, the recommended configuration, then the baselines.
+ * (The ablations that show what each part of `lifeline` contributes live in bench/nab.ts.)
  */
 export const DETECTORS: readonly DetectorFactory[] = [
   forecastFactory(
@@ -35,18 +42,6 @@ export const DETECTORS: readonly DetectorFactory[] = [
     'LSTM one-step forecast error → anomaly likelihood, spatial check, alarm suppression',
     { forecaster: 'lstm' },
   ),
-  forecastFactory(
-    'lifeline-naive',
-    'the lifeline pipeline with a last-value forecaster instead of the LSTM',
-    {
-      forecaster: 'last-value',
-    },
-  ),
-  forecastFactory('lstm', 'LSTM one-step forecast error → anomaly likelihood only', {
-    forecaster: 'lstm',
-    spatialTolerance: -1,
-    suppressFor: 0,
-  }),
   windowedGaussianFactory,
   medianMadFactory,
   ewmaFactory,

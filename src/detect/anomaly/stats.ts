@@ -1,10 +1,12 @@
-/** A fixed-capacity ring buffer of numbers with a running sum and sum of squares. */
+/**
+ * A fixed-capacity ring buffer of numbers. Statistics are recomputed from the values, oldest
+ * first, rather than kept as running sums: a detector restored from saved values then computes
+ * bit-identical results to the one that never stopped.
+ */
 export class RollingWindow {
   private readonly buf: Float64Array;
   private start = 0;
   private count = 0;
-  private sum = 0;
-  private sumSq = 0;
 
   constructor(readonly capacity: number) {
     this.buf = new Float64Array(capacity);
@@ -17,17 +19,12 @@ export class RollingWindow {
   /** Appends `x`, dropping the oldest value when full. */
   push(x: number): void {
     if (this.count === this.capacity) {
-      const old = this.buf[this.start] ?? 0;
-      this.sum -= old;
-      this.sumSq -= old * old;
       this.buf[this.start] = x;
       this.start = (this.start + 1) % this.capacity;
     } else {
       this.buf[(this.start + this.count) % this.capacity] = x;
       this.count++;
     }
-    this.sum += x;
-    this.sumSq += x * x;
   }
 
   /** The i-th value, oldest first. */
@@ -36,10 +33,13 @@ export class RollingWindow {
   }
 
   mean(): number {
-    return this.count === 0 ? 0 : this.sum / this.count;
+    if (this.count === 0) return 0;
+    let sum = 0;
+    for (let i = 0; i < this.count; i++) sum += this.at(i);
+    return sum / this.count;
   }
 
-  /** Population standard deviation (recomputed exactly, so rounding drift cannot build up). */
+  /** Population standard deviation. */
   std(): number {
     if (this.count < 2) return 0;
     const m = this.mean();
@@ -49,13 +49,6 @@ export class RollingWindow {
       s += d * d;
     }
     return Math.sqrt(s / this.count);
-  }
-
-  /** Fast standard deviation from the running sums. */
-  stdFast(): number {
-    if (this.count < 2) return 0;
-    const m = this.sum / this.count;
-    return Math.sqrt(Math.max(0, this.sumSq / this.count - m * m));
   }
 
   /** Values oldest first. */

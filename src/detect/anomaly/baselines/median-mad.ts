@@ -44,9 +44,15 @@ class MedianMad implements Detector {
       const values = this.past.toArray();
       const med = median(values);
       const mad = median(values.map((v) => Math.abs(v - med)));
-      // A flat history has MAD 0: fall back to the mean deviation, then to "any change is news".
-      let scale = 1.4826 * mad;
-      if (scale === 0) scale = values.reduce((s, v) => s + Math.abs(v - med), 0) / values.length;
+      // A flat or mostly-flat history has MAD 0: floor the scale at 1% of the window's range so
+      // the tiniest change does not score like an outage.
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (const v of values) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      const scale = Math.max(1.4826 * mad, 0.01 * (hi - lo));
       const dev = Math.abs(value - med);
       const z = scale > 0 ? dev / scale : dev === 0 ? 0 : Number.POSITIVE_INFINITY;
       score = zToUnit(z);
