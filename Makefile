@@ -28,6 +28,7 @@ demo: setup ## primary + standby sandboxes, moto, demo app, lifeline serve on lo
 
 test: setup ## run every suite inside a loopback-only network namespace
 	scripts/hermetic.sh node scripts/run-tests.mjs
+	@scripts/check-leftovers.sh
 
 test-only: ## run the suites without set-up (TESTS="store kube" filters by path)
 	scripts/hermetic.sh node scripts/run-tests.mjs $(TESTS)
