@@ -5,6 +5,7 @@ import { registerAnomaly } from './anomaly.ts';
 import { registerSandbox } from './sandbox.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerDemo } from './demo.ts';
+import { registerRuns } from './runs.ts';
 
 /** Adds every `lifeline <noun> <verb>` command. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerSandbox(program);
   registerDoctor(program);
   registerDemo(program);
+  registerRuns(program);
 }
