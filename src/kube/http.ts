@@ -64,35 +64,45 @@ export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<Kub
   }
   const timeoutMs = req.timeoutMs ?? 30_000;
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  const what = `${req.method ?? 'GET'} ${req.path}`;
   return new Promise<KubeResponse>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      r.destroy(new Error(`${what}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const fail = (err: Error): void => {
+      settle(() => {
+        reject(err);
+      });
+    };
     const r = send(url, { ...opts, ...(req.signal === undefined ? {} : { signal: req.signal }) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
+      res.on('error', fail);
+      res.on('close', () => {
+        if (!res.complete) fail(new Error(`${what}: connection closed before the response ended`));
+      });
       res.on('end', () => {
-        clearTimeout(timer);
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) {
-          resolve({ status, headers: res.headers, text });
+          settle(() => {
+            resolve({ status, headers: res.headers, text });
+          });
           return;
         }
-        reject(
-          new KubeApiError(
-            `${req.method ?? 'GET'} ${req.path} failed`,
-            parseStatus(status, text, res.headers),
-            { where: url.pathname },
-          ),
+        fail(
+          new KubeApiError(`${what} failed`, parseStatus(status, text, res.headers), { where: url.pathname }),
         );
       });
     });
-    const timer = setTimeout(() => {
-      r.destroy(new Error(`${req.method ?? 'GET'} ${req.path}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    r.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
+    r.on('error', fail);
     r.end(payload);
   });
 }

@@ -361,7 +361,6 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
   private watchOnce(): Promise<WatchEnd> {
     return new Promise<WatchEnd>((resolve, reject) => {
       let settled = false;
-      let gone = false;
       let controller: AbortController | undefined;
       const finish = (settle: () => void): void => {
         if (settled) return;
@@ -398,12 +397,17 @@ export class Informer<T extends KubeObjectLike = KubeObjectLike> {
         if (settled) return;
         arm();
         this.stats.lastEventAt = Date.now();
-        if (this.handleEvent(type, obj) === 'gone') gone = true;
+        if (this.handleEvent(type, obj) === 'gone') {
+          // Do not wait for the server to close the stream: the resourceVersion is unusable.
+          finish(() => {
+            resolve('gone');
+          });
+        }
       };
       const onDone = (err: unknown): void => {
         if (err === null || err === undefined) {
           finish(() => {
-            resolve(gone ? 'gone' : 'closed');
+            resolve('closed');
           });
         } else {
           finish(() => {
