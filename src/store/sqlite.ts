@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { systemClock, type Clock } from '../core/clock.ts';
+import { sleep, systemClock, type Clock } from '../core/clock.ts';
 import { LifelineError } from '../core/errors.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Store } from './port.ts';
@@ -42,7 +42,18 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   try {
-    await migrateToLatest(db as Kysely<unknown>, 'sqlite', opts.path);
+    // Two processes migrating a fresh file at once: the loser gets SQLITE_BUSY (a deferred
+    // transaction cannot wait for the write lock), then finds the schema up to date.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrateToLatest(db as Kysely<unknown>, 'sqlite', opts.path);
+        break;
+      } catch (err) {
+        const code = (err as { cause?: { code?: unknown } }).cause?.code;
+        if (attempt >= 10 || typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) throw err;
+        await sleep(50 * attempt);
+      }
+    }
   } catch (err) {
     await db.destroy();
     throw err;
