@@ -67,6 +67,8 @@ describe('anomaly watch on a real Prometheus', () => {
     after(() => prom.stop());
 
     const signals: Signal[] = [];
+    // A function, so the compiler does not take the count as fixed after an assertion.
+    const received = (): number => signals.length;
     const store = new FileModelStateStore(join(dir, 'models'));
     const options: WatchOptions = {
       prometheusUrl: prom.url,
@@ -130,9 +132,9 @@ describe('anomaly watch on a real Prometheus', () => {
     while (Date.now() - shiftedAt < 20_000) {
       await sleep(1000);
       await second.pollOnce();
-      if (detectedAt === 0 && signals.length > 0) detectedAt = Date.now();
+      if (detectedAt === 0 && received() > 0) detectedAt = Date.now();
     }
-    assert.ok(signals.length > 0, 'the level shift was signalled');
+    assert.ok(received() > 0, 'the level shift was signalled');
     const delay = (detectedAt - shiftedAt) / 1000;
     assert.ok(delay <= MAX_DELAY_SEC, `signalled after ${delay} s (limit ${MAX_DELAY_SEC} s)`);
     for (const s of signals) {
