@@ -126,6 +126,9 @@ export class DynamicClient extends KubernetesObjectApi {
    * Server-side apply (`PATCH` with `application/apply-patch+yaml`): creates the object or updates
    * the fields `fieldManager` owns. Returns the object as the server stored it (or would store it,
    * with `dryRun`). Conflicts throw {@link ApplyConflictError} listing the fields and their owners.
+   *
+   * `obj` is wire JSON (YAML, informer objects, raw reads), not a model instance returned by the
+   * typed clients: those carry renamed fields (`_from`, `_enum`, `_default`) the API ignores.
    */
   async apply<T extends KubeObjectLike>(obj: T, opts: ApplyOptions): Promise<T> {
     const where = describeObject(obj);

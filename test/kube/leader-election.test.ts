@@ -229,7 +229,12 @@ describe('leader election (two processes, one sandbox)', () => {
       assert.equal(ia.reason, 'renew-deadline');
       const abortAfterCut = (ia.abortedAt ?? NaN) - cutAt;
       // The last renew before the cut was sent at most retryPeriod (+ its round trip) earlier.
-      assert.ok(abortAfterCut <= TIMING.renewDeadlineMs + 100, `aborted ${abortAfterCut} ms after the cut`);
+      assert.ok(abortAfterCut <= TIMING.renewDeadlineMs + 300, `aborted ${abortAfterCut} ms after the cut`);
+      // ...and not before the deadline of a renew that did succeed shortly before the cut.
+      assert.ok(
+        abortAfterCut >= TIMING.renewDeadlineMs - TIMING.retryPeriodMs - 300,
+        `aborted early: ${abortAfterCut} ms`,
+      );
       assert.ok((ia.abortedAt ?? Infinity) <= (ib.startedAt ?? -Infinity), 'no overlap');
       console.log(
         `renew deadline: signal fired ${abortAfterCut} ms after the cut; the other led ${(ib.startedAt ?? NaN) - (ia.abortedAt ?? NaN)} ms later`,
@@ -342,10 +347,7 @@ describe('leader election (two processes, one sandbox)', () => {
       takeovers.push(takeover);
       assert.ok(takeover <= TIMING.leaseSeconds * 1000 + 2000, `takeover took ${takeover} ms`);
       // It waited for the Lease to expire rather than grabbing it (the dead leader renewed ≤ retryPeriod before).
-      assert.ok(
-        takeover >= TIMING.leaseSeconds * 1000 - TIMING.retryPeriodMs - 200,
-        `takeover after only ${takeover} ms`,
-      );
+      assert.ok(takeover >= TIMING.leaseSeconds * 1000 - 1000, `takeover after only ${takeover} ms`);
       const after = await readLease(ns, lease);
       assert.equal(after.spec?.holderIdentity, next.identity);
       assert.equal(after.spec.leaseTransitions, (held.spec.leaseTransitions ?? 0) + 1);
