@@ -311,7 +311,7 @@ export class SqlStore implements Store {
     return approval;
   }
 
-  /** Marks pending gates whose TTL passed as expired (lazily, before every read). */
+  /** Marks pending gates whose TTL passed as expired (before a decision). */
   async #expireApprovals(db: Db, now: number): Promise<void> {
     await db
       .updateTable('workflow_approvals')
@@ -322,23 +322,35 @@ export class SqlStore implements Store {
   }
 
   async getApproval(runId: string, step: string): Promise<ApprovalRecord | undefined> {
-    await this.#expireApprovals(this.#db, this.#clock.now());
     const row = await this.#db
       .selectFrom('workflow_approvals')
       .selectAll()
       .where('run_id', '=', runId)
       .where('step', '=', step)
       .executeTakeFirst();
-    return row === undefined ? undefined : toApproval(row);
+    return row === undefined ? undefined : this.#effective(toApproval(row));
   }
 
   async listApprovals(filter: { runId?: string; status?: ApprovalStatus } = {}): Promise<ApprovalRecord[]> {
-    await this.#expireApprovals(this.#db, this.#clock.now());
+    const now = this.#clock.now();
     let q = this.#db.selectFrom('workflow_approvals').selectAll();
     if (filter.runId !== undefined) q = q.where('run_id', '=', filter.runId);
-    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    const status = filter.status;
+    if (status === 'pending') q = q.where('status', '=', 'pending').where('expires_at', '>', now);
+    else if (status === 'expired') {
+      q = q.where((eb) =>
+        eb.or([eb('status', '=', 'expired'), eb.and([eb('status', '=', 'pending'), eb('expires_at', '<=', now)])]),
+      );
+    } else if (status !== undefined) q = q.where('status', '=', status);
     const rows = await q.orderBy('requested_at', 'asc').orderBy('step', 'asc').execute();
-    return rows.map(toApproval);
+    return rows.map((r) => this.#effective(toApproval(r)));
+  }
+
+  /** A pending gate past its TTL reads as expired (persisted lazily by the next decision). */
+  #effective(approval: ApprovalRecord): ApprovalRecord {
+    return approval.status === 'pending' && approval.expiresAt <= this.#clock.now()
+      ? { ...approval, status: 'expired' }
+      : approval;
   }
 
   async decideApproval(req: {

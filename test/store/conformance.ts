@@ -286,6 +286,11 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
       await store.requestApproval({ runId: 'appr-1', step: 'late', ttlMs: 1000 });
       clock.advance(1000);
       assert.equal((await store.getApproval('appr-1', 'late'))?.status, 'expired');
+      assert.deepEqual(
+        (await store.listApprovals({ runId: 'appr-1', status: 'expired' })).map((a) => a.step),
+        ['late'],
+      );
+      assert.deepEqual(await store.listApprovals({ runId: 'appr-1', status: 'pending' }), []);
       const late = await store.decideApproval({
         runId: 'appr-1',
         step: 'late',
