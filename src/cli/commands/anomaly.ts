@@ -1,4 +1,15 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Command } from '@commander-js/extra-typings';
+import { LifelineError, createLogger, loadConfigFile } from '../../core/index.ts';
+import { AnomalyWatcher, type WatchQuery } from '../../detect/anomaly/watch.ts';
+import {
+  FileModelStateStore,
+  ObjectStoreModelStateStore,
+  type ModelStateStore,
+} from '../../detect/anomaly/state-store.ts';
+import { openObjectStore, type ObjectStore } from '../../objectstore/index.ts';
+import { jsonLinesSink } from '../../signals/signal.ts';
 import { render, type Column } from '../../core/index.ts';
 import {
   DETECTORS,
@@ -51,6 +62,24 @@ const COLUMNS: Column<ScoreRow>[] = [
   { header: 'fixed-threshold score', get: (r) => r.fixedScore },
   { header: 'at', get: (r) => r.fixedThreshold },
 ];
+
+function parseQuery(value: string, previous: WatchQuery[] = []): WatchQuery[] {
+  const eq = value.indexOf('=');
+  if (eq <= 0 || eq === value.length - 1) {
+    throw new LifelineError('cli.query', `--query "${value}" is not name=<PromQL>`, {
+      where: '--query',
+      fix: "write it as name=expression, e.g. --query 'latency=histogram_quantile(0.99, rate(x[5m]))'",
+    });
+  }
+  return [...previous, { name: value.slice(0, eq), query: value.slice(eq + 1) }];
+}
+
+function parseLevel(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1)
+    throw new Error(`--level must be a number in (0, 1], got "${value}"`);
+  return n;
+}
 
 function parseThreshold(value: string): number {
   const n = Number(value);
@@ -115,5 +144,83 @@ export function registerAnomaly(program: Command): void {
           ? render('table', reports.flatMap(rows), COLUMNS)
           : render(opts.output, reports);
       process.stdout.write(`${text}\n`);
+    });
+
+  anomaly
+    .command('watch')
+    .description('follow PromQL queries, score every series, export lifeline_anomaly_score, print signals')
+    .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. http://127.0.0.1:9090')
+    .requiredOption('--query <name=promql>', 'a query to follow (repeatable)', parseQuery)
+    .option('--step <sec>', 'query resolution in seconds (one record per step)', intArg('--step', 1), 15)
+    .option('--interval <sec>', 'seconds between polls (default: --step)', intArg('--interval', 1))
+    .option('--detector <name>', `one of: ${DETECTORS.map((d) => d.kind).join(', ')}`, RECOMMENDED_DETECTOR)
+    .option(
+      '--probation <n>',
+      'records to warm up and train on before scoring',
+      intArg('--probation', 2),
+      750,
+    )
+    .option(
+      '--level <score>',
+      "score that raises a candidate anomaly (default: the detector's alarm level)",
+      parseLevel,
+    )
+    .option('--corroborator <name>', 'second detector that must agree, or "none"', 'median-mad')
+    .option('--state-dir <dir>', 'keep per-series models in this folder', '.lifeline/anomaly')
+    .option('-c, --config <file>', "keep models in the configuration's objectStore instead of --state-dir")
+    .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port>', intArg('--metrics-port', 0))
+    .action(async (opts) => {
+      const logger = createLogger({});
+      let objectStore: ObjectStore | undefined;
+      let store: ModelStateStore;
+      if (opts.config !== undefined) {
+        const config = await loadConfigFile(opts.config);
+        objectStore = await openObjectStore(config.objectStore);
+        store = new ObjectStoreModelStateStore(objectStore);
+      } else {
+        store = new FileModelStateStore(opts.stateDir);
+      }
+      const watcher = new AnomalyWatcher({
+        prometheusUrl: opts.prometheus,
+        queries: opts.query,
+        stepSec: opts.step,
+        intervalSec: opts.interval ?? opts.step,
+        detector: opts.detector,
+        detectorOptions: { probation: opts.probation },
+        ...(opts.level === undefined ? {} : { level: opts.level }),
+        corroborator: opts.corroborator === 'none' ? null : opts.corroborator,
+        store,
+        sink: jsonLinesSink(process.stdout),
+        logger,
+      });
+      const metrics =
+        opts.metricsPort === undefined
+          ? undefined
+          : createServer((req, res) => {
+              if (req.url !== '/metrics') {
+                res.statusCode = 404;
+                res.end('not found\n');
+                return;
+              }
+              void watcher.registry.metrics().then((text) => {
+                res.setHeader('content-type', watcher.registry.contentType);
+                res.end(text);
+              });
+            });
+      if (metrics !== undefined) {
+        await new Promise<void>((resolve) => metrics.listen(opts.metricsPort, '127.0.0.1', resolve));
+        const port = (metrics.address() as AddressInfo).port;
+        logger.info({ url: `http://127.0.0.1:${port}/metrics` }, 'anomaly metrics listening');
+      }
+      const abort = new AbortController();
+      const stop = (sig: NodeJS.Signals): void => {
+        logger.info({ signal: sig }, 'stopping anomaly watch');
+        abort.abort();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await watcher.run(abort.signal);
+      metrics?.close();
+      await objectStore?.close();
     });
 }
