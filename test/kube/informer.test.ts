@@ -31,6 +31,19 @@ interface ConfigMap extends KubeObjectLike {
   data?: Record<string, string>;
 }
 
+/**
+ * A namespace for ConfigMaps only. The harness' createNamespace also waits for the default
+ * ServiceAccount, which the controller manager is slow to create right after an apiserver restart.
+ */
+async function namespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+  await dyn.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    { fieldManager: 'informer-test' },
+  );
+  return name;
+}
+
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
 const LABEL = 'lifeline.dev/informer-test';
 
@@ -107,7 +120,7 @@ const quietLogger = createLogger({ name: 'informer-test', level: 'error' });
 
 describe('informer', () => {
   it('recovers when the apiserver stops and restarts mid-watch; changes made meanwhile reach the handlers', async () => {
-    const ns = await cluster.createNamespace('inf-restart');
+    const ns = await namespace('inf-restart');
     for (let i = 0; i < 5; i++) await putConfigMap(ns, `cm-${i}`, 'v0');
     const inf = new Informer<ConfigMap>(await proxiedKubeConfig(), {
       resource: CONFIGMAPS,
@@ -210,7 +223,7 @@ describe('informer', () => {
   });
 
   it('relists when the watch goes silent (watchdog), and sees the change the dead watch missed', async () => {
-    const ns = await cluster.createNamespace('inf-silent');
+    const ns = await namespace('inf-silent');
     await putConfigMap(ns, 'a', 'v0');
     const inf = new Informer<ConfigMap>(await proxiedKubeConfig(), {
       resource: CONFIGMAPS,
@@ -246,7 +259,7 @@ describe('informer', () => {
   });
 
   it('resumes its watch from the last resourceVersion across a restart, and relists on 410 Gone after compaction', async () => {
-    const ns = await cluster.createNamespace('inf-gone');
+    const ns = await namespace('inf-gone');
     await putConfigMap(ns, 'x', 'v0');
     // A slow first retry: the apiserver is back before the informer tries to resume its watch.
     const inf = new Informer<ConfigMap>(cluster.kc, {
@@ -305,6 +318,32 @@ describe('informer', () => {
       );
     } finally {
       await inf.stop();
+    }
+  });
+
+  it('lists in pages, and caches cluster-scoped objects under their bare name', async () => {
+    const ns = await namespace('inf-pages');
+    for (let i = 0; i < 7; i++) await putConfigMap(ns, `p-${i}`, String(i));
+    const paged = new Informer<ConfigMap>(cluster.kc, {
+      resource: CONFIGMAPS,
+      namespace: ns,
+      labelSelector: LABEL,
+      pageSize: 2,
+      logger: quietLogger,
+    }).start();
+    const namespaces = new Informer(cluster.kc, {
+      resource: { group: '', version: 'v1', resource: 'namespaces' },
+      logger: quietLogger,
+    }).start();
+    try {
+      await Promise.all([paged.synced, namespaces.synced]);
+      assert.ok(sameMap(cacheView(paged), await freshList(ns)));
+      assert.equal(paged.size, 7);
+      assert.equal(namespaces.get(undefined, ns)?.metadata?.name, ns);
+      assert.equal(namespaces.get('', 'kube-system')?.kind, 'Namespace');
+      assert.equal(namespaces.list('').length, namespaces.size);
+    } finally {
+      await Promise.all([paged.stop(), namespaces.stop()]);
     }
   });
 
