@@ -23,6 +23,11 @@ export interface KubeConfigSource {
   context?: string;
   /** Use the pod's service account (`KUBERNETES_SERVICE_HOST`, mounted token and CA). Default: false. */
   inCluster?: boolean;
+  /**
+   * With `inCluster`: a directory prefixed to `/var/run/secrets/kubernetes.io/serviceaccount/`
+   * (token, ca.crt, namespace), for unusual mounts and tests. Default: `''` (the standard mount).
+   */
+  serviceAccountRoot?: string;
 }
 
 /**
@@ -40,7 +45,10 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
       if (process.env['KUBERNETES_SERVICE_HOST'] === undefined) {
         throw new Error('KUBERNETES_SERVICE_HOST is not set: not running in a pod');
       }
-      kc.loadFromCluster();
+      const root = source.serviceAccountRoot ?? '';
+      const tokenPath = `${root}/var/run/secrets/kubernetes.io/serviceaccount/token`;
+      if (!existsSync(tokenPath)) throw new Error(`no service account token at ${tokenPath}`);
+      kc.loadFromCluster(root);
     } else if (source.kubeconfigPath !== undefined) {
       if (!existsSync(source.kubeconfigPath)) throw new Error('file not found');
       kc.loadFromFile(source.kubeconfigPath);

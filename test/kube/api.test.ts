@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApiregistrationV1Api, PolicyV1Api } from '@kubernetes/client-node';
 import { waitFor } from '../../src/core/clock.ts';
 import { LifelineError } from '../../src/core/errors.ts';
@@ -70,6 +73,36 @@ describe('kube client factory', () => {
     assert.ok(nss.items.some((n) => n.metadata?.name === 'kube-system'));
     const nodes = await clients.core.listNode();
     assert.equal(nodes.items.length, 2);
+  });
+
+  it('loads the in-cluster service account (token, CA, namespace under the mount root)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'lifeline-sa-'));
+    const saved = {
+      host: process.env['KUBERNETES_SERVICE_HOST'],
+      port: process.env['KUBERNETES_SERVICE_PORT'],
+    };
+    try {
+      const sa = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+      await mkdir(sa, { recursive: true });
+      const kubeconfig = await readFile(cluster.kubeconfigPath, 'utf8');
+      await writeFile(join(sa, 'token'), /token: (\S+)/.exec(kubeconfig)?.[1] ?? '');
+      await writeFile(join(sa, 'ca.crt'), await readFile(join(cluster.dir, 'certs', 'apiserver.crt')));
+      await writeFile(join(sa, 'namespace'), 'kube-system');
+      const url = new URL(cluster.server);
+      process.env['KUBERNETES_SERVICE_HOST'] = url.hostname;
+      process.env['KUBERNETES_SERVICE_PORT'] = url.port;
+      const clients = createKubeClients({ inCluster: true, serviceAccountRoot: root });
+      assert.equal(clients.server, cluster.server);
+      assert.equal(clients.kc.getContextObject(clients.kc.getCurrentContext())?.namespace, 'kube-system');
+      const nss = await clients.core.listNamespace();
+      assert.ok(nss.items.some((n) => n.metadata?.name === 'default'));
+    } finally {
+      if (saved.host === undefined) delete process.env['KUBERNETES_SERVICE_HOST'];
+      else process.env['KUBERNETES_SERVICE_HOST'] = saved.host;
+      if (saved.port === undefined) delete process.env['KUBERNETES_SERVICE_PORT'];
+      else process.env['KUBERNETES_SERVICE_PORT'] = saved.port;
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('explains a missing file, an unknown context and a missing in-cluster environment', () => {
