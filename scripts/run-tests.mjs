@@ -35,6 +35,18 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.LIFELINE_TEST_CONCURRENCY ?? '2';
-const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files];
+// A hung test fails after LIFELINE_TEST_TIMEOUT_MS (default 10 min) instead of stalling CI, and a
+// file whose tests are done exits even if a stray handle is still open.
+const timeout = process.env.LIFELINE_TEST_TIMEOUT_MS ?? '600000';
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  `--test-concurrency=${concurrency}`,
+  `--test-timeout=${timeout}`,
+  '--test-force-exit',
+  '--test-reporter=spec',
+  ...files,
+];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
