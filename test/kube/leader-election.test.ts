@@ -91,6 +91,7 @@ function spawnCandidate(
   namespace: string,
   lease: string,
   mode: 'handoff' | 'hold',
+  opts: { release?: boolean; cooldownMs?: number } = {},
 ): Candidate {
   const out = join(workDir, `${identity}.jsonl`);
   const log = openSync(join(workDir, `${identity}.log`), 'a');
@@ -104,7 +105,8 @@ function spawnCandidate(
     ...TIMING,
     holdMinMs: 100,
     holdMaxMs: 400,
-    cooldownMs: 700,
+    cooldownMs: opts.cooldownMs ?? 700,
+    release: opts.release ?? true,
   };
   const proc = spawn(process.execPath, ['--import', 'tsx', fixture, JSON.stringify(cfg)], {
     stdio: ['ignore', log, log],
@@ -308,6 +310,43 @@ describe('leader election (two processes, one sandbox)', () => {
     console.log(
       `handoff: ${iv.length} terms, ${n} transitions in ${elapsedS.toFixed(1)} s; gap between leaders ` +
         `min ${Math.min(...gaps)} ms, p50 ${pct(gaps, 50)} ms, max ${Math.max(...gaps)} ms; leaseTransitions ${l.spec.leaseTransitions}`,
+    );
+  });
+
+  it('a leader that steps down without releasing is replaced only after the Lease expires (10 transitions)', async () => {
+    const ns = await cluster.createNamespace('le-expiry');
+    const lease = 'expiry';
+    const group = [
+      spawnCandidate('exp-release', ns, lease, 'handoff'),
+      // A holder may always renew its own Lease (client-go), so it sits out longer than leaseDuration.
+      spawnCandidate('exp-keep', ns, lease, 'handoff', { release: false, cooldownMs: 3000 }),
+    ];
+    await waitFor('10 transitions', () => (transitions(intervals(group)) >= 10 ? true : undefined), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    });
+    for (const c of group) c.proc.kill('SIGTERM');
+    assert.deepEqual(await Promise.all(group.map((c) => c.exited)), [0, 0]);
+    const iv = intervals(group);
+    const gaps = assertNoOverlap(iv);
+    const afterKeep: number[] = [];
+    const afterRelease: number[] = [];
+    iv.forEach((cur, i) => {
+      const next = iv[i + 1];
+      if (next === undefined || next.id === cur.id) return;
+      (cur.id === 'exp-keep' ? afterKeep : afterRelease).push(gaps[i] ?? NaN);
+    });
+    assert.ok(
+      afterKeep.length >= 3 && afterRelease.length >= 3,
+      `${afterKeep.length} / ${afterRelease.length}`,
+    );
+    // Without a release the successor waits for expiry: leaseDuration after the last renew it saw.
+    assert.ok(
+      afterKeep.every((g) => g >= TIMING.leaseSeconds * 1000 - TIMING.retryPeriodMs - 500),
+      `gaps after an unreleased Lease: ${afterKeep.join(', ')} ms`,
+    );
+    console.log(
+      `expiry: gaps after an unreleased Lease ${afterKeep.join(', ')} ms; after a release ${afterRelease.join(', ')} ms`,
     );
   });
 
