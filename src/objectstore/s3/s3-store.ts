@@ -305,6 +305,15 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** What logs see: the description only, never the client or its credentials. */
+  toJSON(): { store: string } {
+    return { store: this.description };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `S3ObjectStore(${this.description})`;
+  }
+
   close(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
     return Promise.resolve();
