@@ -6,11 +6,14 @@ export interface BackoffOptions {
   maxMs?: number;
   /** Growth per failure. Default: 2. */
   factor?: number;
-  /** Random extra up to this fraction of the delay, so restarts spread out. Default: 0.2. */
+  /**
+   * Each delay is shortened by a random part up to this fraction, so many clients restarting
+   * together spread out even at the cap. Default: 0.2.
+   */
   jitter?: number;
 }
 
-/** Exponential backoff with jitter: `next()` after each failure, `reset()` after a success. */
+/** Exponential backoff with jitter below the cap: `next()` after each failure, `reset()` after a success. */
 export class Backoff {
   private readonly initialMs: number;
   private readonly maxMs: number;
@@ -29,7 +32,7 @@ export class Backoff {
   next(): number {
     const base = Math.min(this.maxMs, this.initialMs * this.factor ** this.failures);
     this.failures++;
-    return Math.round(Math.min(this.maxMs, base * (1 + Math.random() * this.jitter)));
+    return Math.round(base * (1 - Math.random() * this.jitter));
   }
 
   /** Failures since the last reset. */

@@ -27,7 +27,7 @@ export interface InformerOptions {
   silenceTimeoutMs?: number;
   /** Server-side watch timeout; each watch asks for a random value in [n, 2n). Default: 300 s. */
   watchTimeoutSeconds?: number;
-  /** Backoff between failed list/watch attempts. Default: 250 ms doubling to 30 s, 20 % jitter. */
+  /** Backoff between failed list/watch attempts. Default: 250 ms doubling to 30 s, up to 20 % shorter at random. */
   backoff?: BackoffOptions;
   /** Page size of a relist (`limit`). Default: 500. */
   pageSize?: number;

@@ -14,14 +14,16 @@ describe('Backoff', () => {
     assert.equal(b.next(), 100);
   });
 
-  it('adds at most the jitter fraction and never exceeds the cap', () => {
+  it('shortens by at most the jitter fraction, never exceeds the cap, and spreads even at the cap', () => {
     const b = new Backoff({ initialMs: 1000, maxMs: 1100, jitter: 0.5 });
-    for (let i = 0; i < 200; i++) {
-      const d = b.next();
-      assert.ok(d >= 1000 && d <= 1100, `delay ${d}`);
-    }
+    const delays = Array.from({ length: 200 }, () => b.next());
+    assert.ok(
+      delays.every((d) => d >= 500 && d <= 1100),
+      `delays ${delays.join(',')}`,
+    );
+    assert.ok(new Set(delays.slice(1)).size > 10, 'spread at the cap');
     const first = Array.from({ length: 100 }, () => new Backoff({ initialMs: 100, jitter: 0.2 }).next());
-    assert.ok(first.every((d) => d >= 100 && d <= 120));
+    assert.ok(first.every((d) => d >= 80 && d <= 100));
     assert.ok(new Set(first).size > 1, 'jitter spreads restarts');
   });
 });

@@ -154,13 +154,19 @@ describe('informer', () => {
       const errorsBefore = errors.length;
       proxy.block();
       await cluster.stopComponent('kube-apiserver');
+      // Retries back off exponentially (200 ms doubling, capped at 1 s, up to 20 % shorter).
       await waitFor(
-        'informer reports the outage',
-        () => (errors.length > errorsBefore + 1 ? true : undefined),
-        {
-          timeoutMs: 20_000,
-        },
+        'informer retries with backoff',
+        () => (errors.length > errorsBefore + 5 ? true : undefined),
+        { timeoutMs: 20_000 },
       );
+      const gaps = errors
+        .slice(errorsBefore)
+        .map((t, i, a) => (i === 0 ? 0 : t - (a[i - 1] ?? t)))
+        .slice(1);
+      console.log(`retry gaps during the outage: ${gaps.join(', ')} ms`);
+      assert.ok(Math.max(...gaps) >= 700, 'the delay grew');
+      assert.ok(Math.max(...gaps) <= 1000 + 500, 'the delay is capped');
       const restartStartedAt = Date.now();
       await cluster.startComponent('kube-apiserver');
       const apiserverBackMs = Date.now() - restartStartedAt;
