@@ -116,7 +116,7 @@ export function objectStoreConformance(target: ConformanceTarget): void {
         ObjectChecksumMismatchError,
       );
       assert.equal(await text(store, 'v/ok'), 'verified content', 'previous object kept on a size mismatch');
-      const big = generatedStream(6 * MIB + 1);
+      const big = generatedStream(17 * MIB + 1);
       await assert.rejects(
         store.put('v/big', big.stream, { sha256: sha256('not it') }),
         ObjectChecksumMismatchError,
@@ -128,7 +128,7 @@ export function objectStoreConformance(target: ConformanceTarget): void {
     it('leaves nothing behind when the source stream fails', async (t) => {
       const store = await fresh(t, target);
       await store.put('broken/k', Buffer.from('old'));
-      const gen = generatedStream(20 * MIB, { failAfter: 7 * MIB });
+      const gen = generatedStream(20 * MIB, { failAfter: 17 * MIB });
       await assert.rejects(store.put('broken/k', gen.stream), /generated source failed/);
       assert.equal(await text(store, 'broken/k'), 'old');
       const gen2 = generatedStream(20 * MIB, { failAfter: MIB });

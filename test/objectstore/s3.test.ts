@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { waitFor } from '../../src/core/clock.ts';
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+} from '@aws-sdk/client-s3';
 import { openObjectStore, S3ObjectStore } from '../../src/objectstore/index.ts';
 import { motoClientConfig } from '../../src/sandbox/moto.ts';
 import { startTestMoto } from '../support/moto.ts';
@@ -98,6 +102,34 @@ describe('S3ObjectStore on moto', () => {
       }
     },
   );
+
+  it('aborts the multipart upload when the source fails or the digest does not match', async () => {
+    const store = new S3ObjectStore({ bucket, prefix: 'aborted', client: moto.client, partSize: 5 * MIB });
+    const failing = generatedStream(30 * MIB, { failAfter: 16 * MIB });
+    await assert.rejects(store.put('src-fails', failing.stream), /generated source failed/);
+    const wrong = generatedStream(12 * MIB);
+    await assert.rejects(store.put('bad-digest', wrong.stream, { sha256: sha256('x') }), /does not match/);
+    const uploads = await moto.client.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'aborted/' }),
+    );
+    assert.deepEqual(uploads.Uploads ?? [], [], 'no parts left behind');
+    // The listing does see an upload that was not aborted (so the check above can fail).
+    const open = await moto.client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'aborted/open' }),
+    );
+    const seen = await moto.client.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'aborted/' }),
+    );
+    assert.deepEqual(
+      (seen.Uploads ?? []).map((u) => u.Key),
+      ['aborted/open'],
+    );
+    await moto.client.send(
+      new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'aborted/open', UploadId: open.UploadId }),
+    );
+    assert.equal(await store.exists('src-fails'), false);
+    assert.equal(await store.exists('bad-digest'), false);
+  });
 
   it('keeps stores with different prefixes apart and strips the prefix from listed keys', async () => {
     const a = new S3ObjectStore({ bucket, prefix: 'tenant-a/', client: moto.client });
