@@ -83,10 +83,22 @@ function httpStatus(url: string): Promise<number> {
 
 /**
  * Starts the real `moto_server` on 127.0.0.1 and a free port, with
- * `AWS_EC2_METADATA_DISABLED=true`, and waits until it answers HTTP. The caller must call
- * `stop()` (tests: in `after()`); the process supervisor also kills it when this process exits.
+ * `AWS_EC2_METADATA_DISABLED=true`, and waits until it answers HTTP. If it exits before it is
+ * ready (e.g. another process took the port in between), it is retried on a new port, up to
+ * 3 attempts. The caller must call `stop()` (tests: in `after()`); the process supervisor also
+ * kills it when this process exits.
  */
 export async function startMoto(opts: StartMotoOptions): Promise<MotoServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMotoOnce(opts);
+    } catch (err) {
+      if (!(err instanceof LifelineError && err.code === 'moto.exited') || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startMotoOnce(opts: StartMotoOptions): Promise<MotoServer> {
   const name = opts.name ?? 'moto';
   const command = opts.command ?? 'moto_server';
   const port = await freePort();
