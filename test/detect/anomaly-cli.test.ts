@@ -3,7 +3,10 @@ import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../support/cli.ts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { waitFor } from '../../src/core/clock.ts';
+import { cliEntry, runCli } from '../support/cli.ts';
 
 const NAB = '/work/shared/datasets/nab';
 const WINDOWS = `${NAB}/labels/dev_windows.json`;
@@ -98,5 +101,43 @@ describe('lifeline anomaly nab | score', () => {
     const r = await runCli(['anomaly', 'score', '--results', data, '--windows', WINDOWS]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /matches no file in the windows file/);
+  });
+});
+
+describe('lifeline anomaly watch', () => {
+  it('keeps polling through an unreachable Prometheus (warning per poll) and exits 0 on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        cliEntry,
+        'anomaly',
+        'watch',
+        '--prometheus',
+        'http://127.0.0.1:9',
+        '--query',
+        'up=up',
+        '--step',
+        '1',
+        '--state-dir',
+        join(dir, 'state'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    after(() => child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    await waitFor(
+      'two failed polls',
+      () => ((stderr.match(/poll failed; retrying/g) ?? []).length >= 2 ? true : undefined),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    assert.match(stderr, /cannot reach Prometheus/);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
   });
 });

@@ -23,9 +23,19 @@ after(() => rm(dir, { recursive: true, force: true }));
 const MAX_DELAY_SEC = 8;
 const PROBATION = 40;
 
-/** Serves two gauges: a 30 s wave with noise; `shifted` gets +15 once `shift` is set. */
-async function metricsServer(): Promise<{ port: number; shift(): void; close(): Promise<void> }> {
+/**
+ * Serves two gauges: a 30 s wave with noise; `shifted` gets +15 once `shift` is called, and +4
+ * on the one scrape after `blip` (beyond the range seen so far, yet within 4 robust deviations:
+ * an alarm the corroborating detector does not confirm).
+ */
+async function metricsServer(): Promise<{
+  port: number;
+  shift(): void;
+  blip(): void;
+  close(): Promise<void>;
+}> {
   let shifted = false;
+  let blip = false;
   let seed = 7;
   const noise = (): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -37,14 +47,18 @@ async function metricsServer(): Promise<{ port: number; shift(): void; close(): 
     res.end(
       '# TYPE demo_latency_seconds gauge\n' +
         `demo_latency_seconds{series="clean"} ${wave + noise()}\n` +
-        `demo_latency_seconds{series="shifted"} ${wave + noise() + (shifted ? 15 : 0)}\n`,
+        `demo_latency_seconds{series="shifted"} ${wave + noise() + (shifted ? 15 : 0) + (blip ? 4 : 0)}\n`,
     );
+    blip = false;
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return {
     port: (srv.address() as AddressInfo).port,
     shift: () => {
       shifted = true;
+    },
+    blip: () => {
+      blip = true;
     },
     close: () =>
       new Promise((r) => {
@@ -119,8 +133,10 @@ describe('anomaly watch on a real Prometheus', () => {
       /lifeline_anomaly_score\{query="latency",series="\{.*series=\\"clean\\".*\}"\} \d/,
     );
 
-    // Clean period: a few more polls, no signal at all.
-    for (let i = 0; i < 4; i++) {
+    // Clean period with one uncorroborated blip: no signal at all, and (below) the blip's alarm
+    // must not mask the real shift that follows.
+    metrics.blip();
+    for (let i = 0; i < 5; i++) {
       await sleep(1000);
       await second.pollOnce();
     }
@@ -144,5 +160,16 @@ describe('anomaly watch on a real Prometheus', () => {
       assert.equal(s.evidence['corroboratedBy'], 'median-mad');
     }
     assert.equal(new Set(signals.map((s) => s.idempotencyKey)).size, signals.length);
+
+    // The client reports a bad expression with the query and what to do.
+    await assert.rejects(
+      queryRange({ baseUrl: prom.url, query: 'rate(', start: 0, end: 10, stepSec: 1 }),
+      (err: Error & { where?: string; fix?: string }) => {
+        assert.match(err.message, /query_range failed \(400 bad_data\)/);
+        assert.equal(err.where, 'query rate(');
+        assert.match(err.fix ?? '', /PromQL/);
+        return true;
+      },
+    );
   });
 });

@@ -42,6 +42,12 @@ export interface WatchOptions {
   readonly corroborator?: string | null;
   /** Default 5. */
   readonly corroborationRecords?: number;
+  /**
+   * After a signal, the series emits no other for this many records. The watcher turns the
+   * detector's own alarm suppression off (`suppressFor: 0`): an alarm that was not corroborated
+   * must not hide the next one. Default 100.
+   */
+  readonly cooldownRecords?: number;
   readonly store: ModelStateStore;
   readonly sink: SignalSink;
   /** Where `lifeline_anomaly_score` and `lifeline_anomaly_signals_total` are registered. Default a new Registry. */
@@ -60,6 +66,8 @@ interface SeriesState {
   /** Record numbers of the latest primary and corroborating crossings not yet turned into a signal. */
   primaryAt: number | null;
   secondaryAt: number | null;
+  /** No signal before this record number (cool-down after the last signal). */
+  quietUntil: number;
 }
 
 interface LiveSeries {
@@ -94,6 +102,7 @@ export class AnomalyWatcher {
   private readonly detectorOptions: DetectorOptions & ForecastDetectorOptions;
   private readonly level: number;
   private readonly within: number;
+  private readonly cooldown: number;
   private readonly backfill: number;
   private readonly clock: Clock;
   private readonly live = new Map<string, LiveSeries>();
@@ -115,7 +124,8 @@ export class AnomalyWatcher {
     this.factory = detectorFactory(o.detector ?? RECOMMENDED_DETECTOR);
     const secondary = o.corroborator === undefined ? 'median-mad' : o.corroborator;
     this.secondary = secondary === null ? null : detectorFactory(secondary);
-    this.detectorOptions = o.detectorOptions ?? {};
+    this.detectorOptions = { ...o.detectorOptions, suppressFor: 0 };
+    this.cooldown = o.cooldownRecords ?? 100;
     this.level = o.level ?? this.factory.alarmLevel;
     this.within = o.corroborationRecords ?? 5;
     this.backfill = o.backfillRecords ?? this.detectorOptions.probation ?? 750;
@@ -245,6 +255,7 @@ export class AnomalyWatcher {
           records: 0,
           primaryAt: null,
           secondaryAt: null,
+          quietUntil: 0,
         },
       };
     }
@@ -263,6 +274,7 @@ export class AnomalyWatcher {
     if (score >= this.level) st.primaryAt = st.records;
     if (s.corroborator !== null && second >= (this.secondary?.alarmLevel ?? 1)) st.secondaryAt = st.records;
     const fresh = (at: number | null): at is number => at !== null && st.records - at < this.within;
+    if (st.records < st.quietUntil) return false;
     if (!fresh(st.primaryAt)) return false;
     if (s.corroborator !== null && !fresh(st.secondaryAt)) return false;
     const observedAt = new Date(ts * 1000).toISOString();
@@ -287,6 +299,7 @@ export class AnomalyWatcher {
     };
     st.primaryAt = null;
     st.secondaryAt = null;
+    st.quietUntil = st.records + this.cooldown;
     this.signalCounter.inc({ query: q.name });
     await this.o.sink(sig);
     return true;
