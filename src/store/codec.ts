@@ -41,6 +41,7 @@ function numOrNull(v: number | string | null): number | null {
   return v === null ? null : num(v);
 }
 
+/** A `workflow_runs` row as a {@link RunRecord}. */
 export function toRun(row: RunsTable): RunRecord {
   return {
     id: row.id,
@@ -58,6 +59,7 @@ export function toRun(row: RunsTable): RunRecord {
   };
 }
 
+/** A `workflow_steps` row as a {@link StepRecord}. */
 export function toStep(row: StepsTable): StepRecord {
   return {
     runId: row.run_id,
@@ -74,6 +76,7 @@ export function toStep(row: StepsTable): StepRecord {
   };
 }
 
+/** A `workflow_approvals` row as an {@link ApprovalRecord}. */
 export function toApproval(row: ApprovalsTable): ApprovalRecord {
   return {
     runId: row.run_id,
@@ -88,6 +91,7 @@ export function toApproval(row: ApprovalsTable): ApprovalRecord {
   };
 }
 
+/** A `journal` row as a {@link JournalEntry}. */
 export function toJournal(row: Omit<JournalTable, 'seq'> & { seq: number }): JournalEntry {
   return {
     seq: num(row.seq),
@@ -98,6 +102,7 @@ export function toJournal(row: Omit<JournalTable, 'seq'> & { seq: number }): Jou
   };
 }
 
+/** A `kv_entries` row as a {@link KvEntry}. */
 export function toKv(row: KvTable): KvEntry {
   return {
     namespace: row.namespace,

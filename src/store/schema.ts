@@ -16,6 +16,7 @@ export interface RunsTable {
   lease_expires_at: number | null;
 }
 
+/** `workflow_steps`: one row per step of a run (the memo). */
 export interface StepsTable {
   run_id: string;
   name: string;
@@ -30,6 +31,7 @@ export interface StepsTable {
   updated_at: number;
 }
 
+/** `workflow_approvals`: approval gates. */
 export interface ApprovalsTable {
   run_id: string;
   step: string;
@@ -42,6 +44,7 @@ export interface ApprovalsTable {
   reason: string | null;
 }
 
+/** `journal`: append-only event streams. */
 export interface JournalTable {
   seq: Generated<number>;
   stream: string;
@@ -50,6 +53,7 @@ export interface JournalTable {
   data: string;
 }
 
+/** `kv_entries`: the key-value area. */
 export interface KvTable {
   namespace: string;
   key: string;

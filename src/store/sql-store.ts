@@ -1,4 +1,4 @@
-import type { Kysely, Updateable } from 'kysely';
+import type { CompiledQuery, Kysely, Updateable } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { newId } from '../core/ids.ts';
 import { encodeJson, toApproval, toJournal, toKv, toRun, toStep } from './codec.ts';
@@ -13,7 +13,7 @@ import {
   type Store,
   type StoreDriver,
 } from './port.ts';
-import type { Database, RunsTable, StepsTable } from './schema.ts';
+import type { ApprovalsTable, Database, RunsTable, StepsTable } from './schema.ts';
 import {
   ACTIVE_RUN_STATUSES,
   type ApprovalDecision,
@@ -31,6 +31,32 @@ import {
 
 type Db = Kysely<Database>;
 
+/** Something kysely can compile: every query builder. */
+interface Compilable {
+  compile(): CompiledQuery;
+}
+
+/** Synchronous execution on the SQLite connection (better-sqlite3), for transactions. */
+export interface SyncExecutor {
+  /** Runs `fn` in `BEGIN IMMEDIATE … COMMIT` (rolled back if it throws). */
+  transaction<T>(fn: () => T): T;
+  /** Runs one compiled query and returns its rows (empty for statements without rows). */
+  execute(query: CompiledQuery): unknown[];
+}
+
+/** Yields a query to the transaction runner and returns its rows, typed. */
+function* rows<Row>(query: Compilable): Generator<Compilable, Row[], unknown[]> {
+  return (yield query) as Row[];
+}
+
+/** The insert of one journal entry (returns the row). */
+function journalInsert(db: Db, stream: string, entry: JournalInput, now: number): Compilable {
+  return db
+    .insertInto('journal')
+    .values({ stream, type: entry.type, at: now, data: encodeJson(entry.data ?? null) })
+    .returningAll();
+}
+
 /**
  * The Store on any kysely dialect. SQLite and PostgreSQL share every query; the one
  * difference is that PostgreSQL fenced writes lock the run row (`FOR SHARE`) so a claim
@@ -42,12 +68,46 @@ export class SqlStore implements Store {
   readonly #db: Db;
   readonly #clock: Clock;
   readonly #onClose: () => Promise<void>;
+  readonly #sync: SyncExecutor | undefined;
 
-  constructor(db: Db, driver: StoreDriver, clock: Clock, onClose: () => Promise<void>) {
+  constructor(db: Db, driver: StoreDriver, clock: Clock, onClose: () => Promise<void>, sync?: SyncExecutor) {
     this.#db = db;
+    this.#sync = sync;
     this.driver = driver;
     this.#clock = clock;
     this.#onClose = onClose;
+  }
+
+  /**
+   * Runs a multi-statement body atomically. The body is a generator that yields queries and
+   * receives their rows, so one body serves both engines: on SQLite it runs synchronously
+   * inside `BEGIN IMMEDIATE` (no other JavaScript can run in between, so two connections in
+   * one process never wait on each other while the event loop is blocked by better-sqlite3's
+   * synchronous busy wait; the write lock is taken up front so busy_timeout applies); on
+   * PostgreSQL it runs in a kysely transaction.
+   */
+  #transaction<R>(body: (db: Db) => Generator<Compilable, R, unknown[]>): Promise<R> {
+    const sync = this.#sync;
+    if (sync !== undefined) {
+      try {
+        return Promise.resolve(
+          sync.transaction(() => {
+            const gen = body(this.#db);
+            let next = gen.next([]);
+            while (next.done !== true) next = gen.next(sync.execute(next.value.compile()));
+            return next.value;
+          }),
+        );
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      const gen = body(trx);
+      let next = gen.next([]);
+      while (next.done !== true) next = gen.next((await trx.executeQuery(next.value.compile())).rows);
+      return next.value;
+    });
   }
 
   async close(): Promise<void> {
@@ -188,16 +248,17 @@ export class SqlStore implements Store {
     if (patch.error !== undefined) set.error = patch.error === null ? null : JSON.stringify(patch.error);
     if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
     if (patch.release === true) set.lease_expires_at = null;
-    return this.#db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('workflow_runs')
-        .set(set)
-        .where('id', '=', lease.runId)
-        .where('lease_ticket', '=', lease.ticket)
-        .returningAll()
-        .executeTakeFirst();
+    return this.#transaction(function* (db) {
+      const [row] = yield* rows<RunsTable>(
+        db
+          .updateTable('workflow_runs')
+          .set(set)
+          .where('id', '=', lease.runId)
+          .where('lease_ticket', '=', lease.ticket)
+          .returningAll(),
+      );
       if (row === undefined) return undefined;
-      if (event !== undefined) await appendWith(trx, runStream(lease.runId), event, now);
+      if (event !== undefined) yield* rows(journalInsert(db, runStream(lease.runId), event, now));
       return toRun(row);
     });
   }
@@ -251,22 +312,24 @@ export class SqlStore implements Store {
     if (patch.error !== undefined) set.error = patch.error === null ? null : JSON.stringify(patch.error);
     if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
     if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
-    return this.#db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('workflow_steps')
-        .set((eb) => ({
-          ...set,
-          ...(patch.addAttempt === true ? { attempts: eb('attempts', '+', 1) } : {}),
-          ...(patch.addFailure === true ? { failures: eb('failures', '+', 1) } : {}),
-        }))
-        .where('run_id', '=', lease.runId)
-        .where('name', '=', step)
-        .where((eb) => eb.exists(this.#fence(trx, lease)))
-        .returningAll()
-        .executeTakeFirst();
+    const fence = (db: Db) => this.#fence(db, lease);
+    return this.#transaction(function* (db) {
+      const [row] = yield* rows<StepsTable>(
+        db
+          .updateTable('workflow_steps')
+          .set((eb) => ({
+            ...set,
+            ...(patch.addAttempt === true ? { attempts: eb('attempts', '+', 1) } : {}),
+            ...(patch.addFailure === true ? { failures: eb('failures', '+', 1) } : {}),
+          }))
+          .where('run_id', '=', lease.runId)
+          .where('name', '=', step)
+          .where((eb) => eb.exists(fence(db)))
+          .returningAll(),
+      );
       if (row === undefined) return undefined;
       const updated = toStep(row);
-      if (event !== undefined) await appendWith(trx, runStream(lease.runId), event(updated), now);
+      if (event !== undefined) yield* rows(journalInsert(db, runStream(lease.runId), event(updated), now));
       return updated;
     });
   }
@@ -311,16 +374,6 @@ export class SqlStore implements Store {
     return approval;
   }
 
-  /** Marks pending gates whose TTL passed as expired (before a decision). */
-  async #expireApprovals(db: Db, now: number): Promise<void> {
-    await db
-      .updateTable('workflow_approvals')
-      .set({ status: 'expired' })
-      .where('status', '=', 'pending')
-      .where('expires_at', '<=', now)
-      .execute();
-  }
-
   async getApproval(runId: string, step: string): Promise<ApprovalRecord | undefined> {
     const row = await this.#db
       .selectFrom('workflow_approvals')
@@ -339,7 +392,10 @@ export class SqlStore implements Store {
     if (status === 'pending') q = q.where('status', '=', 'pending').where('expires_at', '>', now);
     else if (status === 'expired') {
       q = q.where((eb) =>
-        eb.or([eb('status', '=', 'expired'), eb.and([eb('status', '=', 'pending'), eb('expires_at', '<=', now)])]),
+        eb.or([
+          eb('status', '=', 'expired'),
+          eb.and([eb('status', '=', 'pending'), eb('expires_at', '<=', now)]),
+        ]),
       );
     } else if (status !== undefined) q = q.where('status', '=', status);
     const rows = await q.orderBy('requested_at', 'asc').orderBy('step', 'asc').execute();
@@ -361,35 +417,40 @@ export class SqlStore implements Store {
     reason?: string;
   }): Promise<DecideApprovalResult> {
     const now = this.#clock.now();
-    return this.#db.transaction().execute(async (trx): Promise<DecideApprovalResult> => {
-      await this.#expireApprovals(trx, now);
-      const row = await trx
-        .updateTable('workflow_approvals')
-        .set({ status: req.decision, decided_at: now, decided_by: req.by, reason: req.reason ?? null })
-        .where('run_id', '=', req.runId)
-        .where('step', '=', req.step)
-        .where('status', '=', 'pending')
-        .returningAll()
-        .executeTakeFirst();
+    return this.#transaction(function* (db): Generator<Compilable, DecideApprovalResult, unknown[]> {
+      // Persist expiry first, so a late decision finds the gate expired, not pending.
+      yield* rows(
+        db
+          .updateTable('workflow_approvals')
+          .set({ status: 'expired' })
+          .where('status', '=', 'pending')
+          .where('expires_at', '<=', now),
+      );
+      const [row] = yield* rows<ApprovalsTable>(
+        db
+          .updateTable('workflow_approvals')
+          .set({ status: req.decision, decided_at: now, decided_by: req.by, reason: req.reason ?? null })
+          .where('run_id', '=', req.runId)
+          .where('step', '=', req.step)
+          .where('status', '=', 'pending')
+          .returningAll(),
+      );
       if (row !== undefined) {
-        const approval = toApproval(row);
-        await appendWith(
-          trx,
-          runStream(req.runId),
-          {
-            type: `approval.${req.decision}`,
-            data: { step: req.step, by: req.by, ...(req.reason === undefined ? {} : { reason: req.reason }) },
-          },
-          now,
-        );
-        return { outcome: 'decided', approval };
+        const data = {
+          step: req.step,
+          by: req.by,
+          ...(req.reason === undefined ? {} : { reason: req.reason }),
+        };
+        yield* rows(journalInsert(db, runStream(req.runId), { type: `approval.${req.decision}`, data }, now));
+        return { outcome: 'decided', approval: toApproval(row) };
       }
-      const existing = await trx
-        .selectFrom('workflow_approvals')
-        .selectAll()
-        .where('run_id', '=', req.runId)
-        .where('step', '=', req.step)
-        .executeTakeFirst();
+      const [existing] = yield* rows<ApprovalsTable>(
+        db
+          .selectFrom('workflow_approvals')
+          .selectAll()
+          .where('run_id', '=', req.runId)
+          .where('step', '=', req.step),
+      );
       if (existing === undefined) return { outcome: 'not-found' };
       const approval = toApproval(existing);
       return { outcome: approval.status === 'expired' ? 'expired' : 'already-decided', approval };

@@ -7,7 +7,7 @@ import { LifelineError } from '../core/errors.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Store } from './port.ts';
 import type { Database } from './schema.ts';
-import { SqlStore } from './sql-store.ts';
+import { SqlStore, type SyncExecutor } from './sql-store.ts';
 
 /** Options for {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -58,5 +58,15 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     await db.destroy();
     throw err;
   }
-  return new SqlStore(db, 'sqlite', opts.clock ?? systemClock, () => Promise.resolve());
+  const sync: SyncExecutor = {
+    transaction: (fn) => sqlite.transaction(fn).immediate(),
+    execute: (query) => {
+      const statement = sqlite.prepare(query.sql);
+      const params = query.parameters as unknown[];
+      if (statement.reader) return statement.all(...params);
+      statement.run(...params);
+      return [];
+    },
+  };
+  return new SqlStore(db, 'sqlite', opts.clock ?? systemClock, () => Promise.resolve(), sync);
 }

@@ -234,6 +234,37 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
       assert.equal(await other.renewLease(thief, 100), undefined, 'a terminal run cannot be renewed');
     });
 
+    it('a claim fences the old holder: none of its in-flight writes lands after the new holder wrote', async () => {
+      for (let round = 0; round < 15; round++) {
+        const id = `fence-race-${round}`;
+        const { lease: old } = await store.createRun({
+          id,
+          workflow: 'wf-fence-race',
+          input: null,
+          lease: { owner: 'a', ms: 1000 },
+        });
+        assert.ok(old);
+        await store.ensureSteps(id, ['s']);
+        let refused = false;
+        // The old holder writes as fast as it can, several writes in flight at once.
+        const writers = Array.from({ length: 4 }, async (_, w) => {
+          for (let n = 0; !refused; n++) {
+            const r = await store.updateStep(old, 's', { output: `old-${w}-${n}` });
+            if (r === undefined) refused = true;
+            // Let timers run: SQLite answers synchronously, so a tight loop would starve them.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        clock.advance(1000);
+        const fresh = await other.claimRun(id, 'b', 1000);
+        assert.ok(fresh);
+        assert.ok(await other.updateStep(fresh, 's', { output: 'new' }));
+        await Promise.all(writers);
+        assert.equal((await other.listSteps(id))[0]?.output, 'new', `round ${round}`);
+      }
+    });
+
     it('opens, decides and expires approval gates', async () => {
       await store.createRun({ id: 'appr-1', workflow: 'wf-appr', input: null });
       const opened = await store.requestApproval({
