@@ -28,7 +28,7 @@ process.stdout.write(
 
 const pad = (s: string, n: number): string => s.padEnd(n);
 const header = [
-  pad('detector', 16),
+  pad('detector', 18),
   pad('standard', 9),
   pad('low_FP', 9),
   pad('low_FN', 9),
@@ -39,14 +39,24 @@ const header = [
 process.stdout.write(`${header}\n`);
 
 const standard = new Map<string, number>();
-// Ablations of lifeline: without the LSTM (last-value forecaster), and the LSTM error through
-// the likelihood layer alone (no spatial check, no alarm suppression).
+// Ablations of lifeline: without the LSTM (last-value forecaster, everything else equal);
+// without the contextual-novelty member; the LSTM member alone (no context member, spatial
+// check, warm-up ramp or suppression); the context member alone with the spatial check and
+// post-processing (no forecast-error member).
 const ABLATIONS = [
   forecastDetectorFactory('lifeline-naive', 'lifeline with next = last', { forecaster: 'last-value' }),
+  forecastDetectorFactory('lifeline-no-ctx', 'lifeline without the context member', { context: null }),
+  forecastDetectorFactory('ctx+spatial', 'context member, spatial check, ramp, suppression', {
+    forecaster: 'last-value',
+    forecastError: false,
+  }),
   forecastDetectorFactory('lstm+likelihood', 'LSTM error → likelihood only', {
     forecaster: 'lstm',
+    context: null,
     spatialTolerance: -1,
     suppressFor: 0,
+    suppressFraction: 0,
+    warmUpRamp: 0,
   }),
 ];
 
@@ -60,7 +70,7 @@ for (const factory of [...DETECTORS, ...ABLATIONS]) {
   standard.set(factory.kind, r.profiles.standard.normalized);
   process.stdout.write(
     [
-      pad(factory.kind, 16),
+      pad(factory.kind, 18),
       ...NAB_PROFILE_NAMES.map((p) => pad(r.profiles[p].normalized.toFixed(1), 9)),
       pad(
         fixed === undefined

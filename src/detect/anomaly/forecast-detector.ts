@@ -12,6 +12,7 @@ import {
   type ForecasterState,
   type Forecaster,
 } from './forecaster.ts';
+import { ContextNovelty, type ContextNoveltyState } from './context-novelty.ts';
 import { AnomalyLikelihood, logLikelihood, type LikelihoodState } from './likelihood.ts';
 import type { LstmForecasterOptions } from './lstm/forecaster.ts';
 import { stateData } from './state.ts';
@@ -20,6 +21,8 @@ import { stateData } from './state.ts';
 export interface ForecastDetectorOptions extends DetectorOptions {
   /** Which forecaster predicts the next value. Default `lstm`. */
   readonly forecaster?: ForecasterKind;
+  /** Whether the forecast-error member scores at all (false: ablation without it). Default true. */
+  readonly forecastError?: boolean;
   /** LSTM options (see {@link LstmForecasterOptions}); the seed comes from `seed`. */
   readonly lstm?: Omit<LstmForecasterOptions, 'seed'>;
   /**
@@ -27,19 +30,39 @@ export interface ForecastDetectorOptions extends DetectorOptions {
    * scores 1 at once; a negative value disables the check. Default 0.02.
    */
   readonly spatialTolerance?: number;
-  /** After a score at or above `alarmLevel`, the next `suppressFor` records score 0. Default 100. */
+  /**
+   * After a score at or above `alarmLevel`, the next `max(suppressFor, ⌊suppressFraction ·
+   * records seen so far⌋)` records score 0. Defaults 100 and 0.04 (the horizon grows with what
+   * has been seen, never with what is still to come).
+   */
   readonly suppressFor?: number;
+  /** See `suppressFor`. Default 0.04; 0 keeps the fixed horizon. */
+  readonly suppressFraction?: number;
+  /**
+   * Confidence ramp after warm-up: scores are scaled from ½ to 1 over this many records after the
+   * probation (young models raise more false alarms). Default 1200; 0 disables it.
+   */
+  readonly warmUpRamp?: number;
+  /**
+   * Contextual-novelty member (see {@link ContextNovelty}), scored through its own likelihood
+   * layer; the detector reports the larger of the two log-likelihoods. Default
+   * `{ levels: 12, orders: 4 }`; `null` disables it.
+   */
+  readonly context?: { readonly levels?: number; readonly orders?: number } | null;
   /** Score that triggers suppression (Numenta's 0.5: a likelihood tail of 1e-5). Default 0.5. */
   readonly alarmLevel?: number;
-  /** Moving average of raw errors compared by the likelihood layer. Default 10. */
+  /** Moving average of raw errors compared by the likelihood layer. Default 20. */
   readonly averagingWindow?: number;
 }
 
 interface Data {
   kind: string;
   probation: number;
+  forecastError: boolean;
   spatialTolerance: number;
   suppressFor: number;
+  suppressFraction: number;
+  warmUpRamp: number;
   alarmLevel: number;
   averagingWindow: number;
   seen: number;
@@ -51,15 +74,27 @@ interface Data {
   warmValues: number[];
   forecaster: ForecasterState;
   likelihood: LikelihoodState;
+  /** Contextual-novelty member and its likelihood layer; null when disabled. */
+  context: { model: ContextNoveltyState; likelihood: LikelihoodState } | null;
 }
 
-const VERSION = 1;
+const VERSION = 2;
+
+/** Moving average of novelty scores compared by the context member's likelihood layer. */
+const CONTEXT_AVERAGING = 10;
+
+/** Likelihood layer of each member: scores from the first live record, estimated after 100. */
+function newLikelihood(averagingWindow: number): AnomalyLikelihood {
+  return new AnomalyLikelihood({ learningPeriod: 0, estimationSamples: 100, averagingWindow });
+}
 
 /**
  * Forecast-error detector: a forecaster predicts each value; the error, relative to the range of
- * values seen so far, goes through the anomaly-likelihood layer and its log scale; a value
- * outside the range seen so far (beyond a small tolerance) scores 1; after an alarm the detector
- * stays quiet for a while so one incident raises one alarm.
+ * values seen so far, goes through the anomaly-likelihood layer and its log scale; a
+ * contextual-novelty member goes through its own likelihood layer and the larger of the two
+ * counts; a value outside the range seen so far (beyond a small tolerance) scores 1; scores
+ * ramp up from half over the first records after warm-up; after an alarm the detector stays
+ * quiet for a while (longer as the series ages) so one incident raises one alarm.
  *
  * The forecaster is trained on the first `probation` records (scores 0 meanwhile), then runs
  * one step ahead on live data. Everything is deterministic for a given seed.
@@ -67,6 +102,8 @@ const VERSION = 1;
 export class ForecastDetector implements Detector {
   private readonly forecaster: Forecaster;
   private readonly likelihood: AnomalyLikelihood;
+  private readonly context: ContextNovelty | null;
+  private readonly contextLikelihood: AnomalyLikelihood | null;
 
   constructor(
     readonly kind: string,
@@ -74,12 +111,16 @@ export class ForecastDetector implements Detector {
     forecaster: Forecaster,
   ) {
     this.forecaster = forecaster;
-    this.likelihood = new AnomalyLikelihood({
-      learningPeriod: 0,
-      estimationSamples: 100,
-      averagingWindow: d.averagingWindow,
-    });
+    this.likelihood = newLikelihood(d.averagingWindow);
     if (d.likelihood.iteration > 0) this.likelihood.load(d.likelihood);
+    if (d.context === null) {
+      this.context = null;
+      this.contextLikelihood = null;
+    } else {
+      this.context = ContextNovelty.restore(d.context.model);
+      this.contextLikelihood = newLikelihood(CONTEXT_AVERAGING);
+      if (d.context.likelihood.iteration > 0) this.contextLikelihood.load(d.context.likelihood);
+    }
   }
 
   /** Creates a fresh detector registered as `kind`. */
@@ -91,10 +132,13 @@ export class ForecastDetector implements Detector {
     const data: Data = {
       kind,
       probation: Math.max(options.probation ?? DEFAULT_PROBATION, 2),
+      forecastError: options.forecastError ?? true,
       spatialTolerance: options.spatialTolerance ?? 0.02,
       suppressFor: options.suppressFor ?? 100,
+      suppressFraction: options.suppressFraction ?? 0.04,
+      warmUpRamp: options.warmUpRamp ?? 1200,
       alarmLevel: options.alarmLevel ?? 0.5,
-      averagingWindow: options.averagingWindow ?? 10,
+      averagingWindow: options.averagingWindow ?? 20,
       seen: 0,
       min: null,
       max: null,
@@ -103,6 +147,13 @@ export class ForecastDetector implements Detector {
       warmValues: [],
       forecaster: forecaster.save(),
       likelihood: new AnomalyLikelihood().save(),
+      context:
+        options.context === null
+          ? null
+          : {
+              model: new ContextNovelty(options.context ?? {}).save(),
+              likelihood: new AnomalyLikelihood().save(),
+            },
     };
     return new ForecastDetector(kind, data, forecaster);
   }
@@ -135,19 +186,29 @@ export class ForecastDetector implements Detector {
     this.forecaster.observe(timestamp, value);
     const raw = Number.isNaN(predicted) ? 0 : rawError(value, predicted, range);
     let score = logLikelihood(this.likelihood.update(raw));
+    if (!d.forecastError) score = 0;
+    if (this.context !== null && this.contextLikelihood !== null) {
+      const novelty = this.context.update(value);
+      score = Math.max(score, logLikelihood(this.contextLikelihood.update(novelty)));
+    }
     if (outside) score = 1;
+    score = clamp01(score);
+    const live = d.seen - d.probation;
+    if (live < d.warmUpRamp) score *= 0.5 + (0.5 * live) / d.warmUpRamp;
+    const seen = d.seen;
     d.seen++;
     if (d.suppress > 0) {
       d.suppress--;
       return 0;
     }
-    if (score >= d.alarmLevel) d.suppress = d.suppressFor;
-    return clamp01(score);
+    if (score >= d.alarmLevel) d.suppress = Math.max(d.suppressFor, Math.floor(d.suppressFraction * seen));
+    return score;
   }
 
   private finishWarmUp(): void {
     const d = this.d;
     this.forecaster.fit(d.warmTimes, d.warmValues);
+    this.context?.fit(d.warmValues);
     d.warmTimes = [];
     d.warmValues = [];
   }
@@ -160,6 +221,10 @@ export class ForecastDetector implements Detector {
         ...structuredClone(this.d),
         forecaster: this.forecaster.save(),
         likelihood: this.likelihood.save(),
+        context:
+          this.context === null || this.contextLikelihood === null
+            ? null
+            : { model: this.context.save(), likelihood: this.contextLikelihood.save() },
       },
     };
   }

@@ -39,7 +39,7 @@ export function forecastDetectorFactory(
 export const DETECTORS: readonly DetectorFactory[] = [
   forecastFactory(
     RECOMMENDED_DETECTOR,
-    'LSTM one-step forecast error → anomaly likelihood, spatial check, alarm suppression',
+    'max(LSTM forecast-error likelihood, contextual-novelty likelihood), spatial check, warm-up ramp, alarm suppression',
     { forecaster: 'lstm' },
   ),
   windowedGaussianFactory,

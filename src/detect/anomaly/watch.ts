@@ -44,7 +44,7 @@ export interface WatchOptions {
   readonly corroborationRecords?: number;
   /**
    * After a signal, the series emits no other for this many records. The watcher turns the
-   * detector's own alarm suppression off (`suppressFor: 0`): an alarm that was not corroborated
+   * detector's own alarm suppression off (`suppressFor: 0`, `suppressFraction: 0`): an alarm that was not corroborated
    * must not hide the next one. Default 100.
    */
   readonly cooldownRecords?: number;
@@ -124,7 +124,7 @@ export class AnomalyWatcher {
     this.factory = detectorFactory(o.detector ?? RECOMMENDED_DETECTOR);
     const secondary = o.corroborator === undefined ? 'median-mad' : o.corroborator;
     this.secondary = secondary === null ? null : detectorFactory(secondary);
-    this.detectorOptions = { ...o.detectorOptions, suppressFor: 0 };
+    this.detectorOptions = { ...o.detectorOptions, suppressFor: 0, suppressFraction: 0 };
     this.cooldown = o.cooldownRecords ?? 100;
     this.level = o.level ?? this.factory.alarmLevel;
     this.within = o.corroborationRecords ?? 5;
