@@ -2,7 +2,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { createLogger, render } from '../../core/index.ts';
-import { startDemo } from '../../sandbox/demo.ts';
 import { intArg, outputOption } from '../options.ts';
 
 export function registerDemo(program: Command): void {
@@ -20,6 +19,7 @@ export function registerDemo(program: Command): void {
       const dir = opts.dir ?? join(process.env['LIFELINE_HOME'] ?? join(homedir(), '.lifeline'), 'demo');
       const logger = createLogger({ level: process.env['LIFELINE_LOG_LEVEL'] ?? 'warn' });
       const started = Date.now();
+      const { startDemo } = await import('../../sandbox/demo.ts');
       const demo = await startDemo({
         dir,
         port: opts.port,

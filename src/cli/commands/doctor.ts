@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from '@commander-js/extra-typings';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { render } from '../../core/index.ts';
 import { binaryVersion, resolveBinDir, sandboxVersions, SANDBOX_BINARIES } from '../../sandbox/binaries.ts';
 import { outputOption } from '../options.ts';
@@ -99,6 +98,7 @@ function checkPort(port: number): Promise<CheckResult> {
 }
 
 async function checkKubeconfig(path: string | undefined): Promise<CheckResult> {
+  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   const home = process.env['HOME'] ?? '';
   if (

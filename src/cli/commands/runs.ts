@@ -1,17 +1,15 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { loadConfigFile, render, type Column, type OutputFormat } from '../../core/index.ts';
-import {
-  openStore,
-  storeConfigFromArg,
-  type ApprovalDecision,
-  type ApprovalRecord,
-  type RunRecord,
-  type RunStatus,
-  type StepRecord,
-  type Store,
-  type StoreConfig,
+import type {
+  ApprovalDecision,
+  ApprovalRecord,
+  RunRecord,
+  RunStatus,
+  StepRecord,
+  Store,
+  StoreConfig,
 } from '../../store/index.ts';
-import { decideApproval, describeRun, type RunDescription } from '../../workflow/index.ts';
+import type { RunDescription } from '../../workflow/index.ts';
 import { intArg, outputOption } from '../options.ts';
 import { formatEvent } from '../progress.ts';
 
@@ -25,12 +23,20 @@ interface StoreFlags {
 }
 
 async function resolveStore(flags: StoreFlags): Promise<StoreConfig> {
-  if (flags.store !== undefined) return storeConfigFromArg(flags.store);
+  if (flags.store !== undefined) {
+    const { storeConfigFromArg } = await import('../../store/index.ts');
+    return storeConfigFromArg(flags.store);
+  }
   if (flags.config !== undefined) return (await loadConfigFile(flags.config)).store;
   return { driver: 'sqlite', path: DEFAULT_STORE };
 }
 
+/** The workflow module, loaded on use (it pulls in the Store drivers). */
+const workflow = () => import('../../workflow/index.ts');
+
 async function withStore<T>(flags: StoreFlags, use: (store: Store) => Promise<T>): Promise<T> {
+  // The Store (kysely, better-sqlite3, pg) loads on use, keeping other commands fast.
+  const { openStore } = await import('../../store/index.ts');
   const store = await openStore(await resolveStore(flags));
   try {
     return await use(store);
@@ -126,8 +132,8 @@ function decisionCommand(runs: Command, name: 'approve' | 'deny', decision: Appr
     .addOption(outputOption())
     .action(async (id, opts) => {
       const by = opts.by ?? process.env['USER'] ?? process.env['LOGNAME'] ?? 'cli';
-      const approval = await withStore(opts, (store) =>
-        decideApproval(store, {
+      const approval = await withStore(opts, async (store) =>
+        (await workflow()).decideApproval(store, {
           runId: id,
           step: opts.step,
           decision,
@@ -182,7 +188,7 @@ export function registerRuns(program: Command): void {
     .addOption(configOption())
     .addOption(outputOption())
     .action(async (id, opts) => {
-      const described = await withStore(opts, (store) => describeRun(store, id));
+      const described = await withStore(opts, async (store) => (await workflow()).describeRun(store, id));
       print(opts.output === 'table' ? describeText(described) : render(opts.output, described));
     });
 

@@ -4,7 +4,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { LifelineError, render, sleep, type OutputFormat } from '../../core/index.ts';
-import { startCluster } from '../../sandbox/cluster.ts';
 import { probe } from '../../sandbox/https.ts';
 import { pidAlive } from '../../sandbox/process.ts';
 import {
@@ -78,6 +77,7 @@ async function runForeground(opts: UpOptions): Promise<void> {
     process.once('SIGTERM', on);
     process.once('SIGHUP', on);
   });
+  const { startCluster } = await import('../../sandbox/cluster.ts');
   let cluster;
   try {
     cluster = await startCluster({ name: opts.name, nodes: opts.nodes, baseDir: base });

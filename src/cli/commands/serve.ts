@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { startLifelineServer } from '../../api/bootstrap.ts';
 import { createLogger, loadConfigFile, parseConfig, type LifelineConfig } from '../../core/index.ts';
 import { intArg } from '../options.ts';
 
@@ -16,6 +15,8 @@ export function registerServe(program: Command): void {
       if (opts.port !== undefined) config.server.port = opts.port;
       if (opts.host !== undefined) config.server.host = opts.host;
       const logger = createLogger({ level: config.log.level });
+      // Loaded on use: keeps `lifeline --help` and other commands fast.
+      const { startLifelineServer } = await import('../../api/bootstrap.ts');
       const running = await startLifelineServer(config, logger);
       const { server } = running;
       logger.info(
