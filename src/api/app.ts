@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { Logger } from '../core/index.ts';
+import { LifelineError, type Logger } from '../core/index.ts';
 
 /** A named readiness check; the server is ready when every check resolves true. */
 export interface ReadinessCheck {
@@ -66,9 +66,23 @@ export function createApp(deps: AppDeps): { app: Hono; registry: Registry } {
   });
 
   app.onError((err, c) => {
+    if (err instanceof LifelineError) {
+      const status = httpStatusOf(err.code);
+      if (status >= 500) deps.logger.error({ err, path: c.req.path }, 'request failed');
+      return c.json(err.toJSON(), status);
+    }
     deps.logger.error({ err, path: c.req.path }, 'request failed');
     return c.json({ code: 'internal', message: 'internal error' }, 500);
   });
 
   return { app, registry };
+}
+
+/** HTTP status for a LifelineError code: bad input 400, missing 404, state conflicts 409, else 500. */
+export function httpStatusOf(code: string): 400 | 404 | 409 | 500 {
+  if (code.endsWith('.bad-request') || code.endsWith('.invalid')) return 400;
+  if (code.endsWith('.not-found') || code.endsWith('.no-approval')) return 404;
+  if (code.endsWith('.already-decided') || code.endsWith('-expired') || code.endsWith('.conflict'))
+    return 409;
+  return 500;
 }

@@ -3,6 +3,8 @@ import type { Logger } from '../core/logger.ts';
 import { openObjectStore, type ObjectStore } from '../objectstore/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createApp } from './app.ts';
+import { bearerAuth, loadOrCreateApiToken } from './auth.ts';
+import { runsRoutes } from './routes/runs.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 /** A running Lifeline server with the durable state it opened. */
@@ -48,6 +50,9 @@ export async function startLifelineServer(config: LifelineConfig, logger: Logger
   });
   let server: RunningServer;
   try {
+    const token = await loadOrCreateApiToken(config.server.apiTokenFile);
+    app.use('/api/*', bearerAuth(token));
+    app.route('/api/v1/runs', runsRoutes(store));
     server = await startServer(app, config.server.host, config.server.port);
   } catch (err) {
     await objects.close();

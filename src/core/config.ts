@@ -16,9 +16,14 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         /** TCP port, 0 for a free one. Default `7420`. */
         port: z.number().int().min(0).max(65535).default(7420),
+        /**
+         * File holding the bearer token `/api/v1` requires (generated, mode 0600, on first start;
+         * `LIFELINE_API_TOKEN` overrides it). Default `.lifeline/api-token`.
+         */
+        apiTokenFile: z.string().min(1).default('.lifeline/api-token'),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 7420 }),
+      .default({ host: '127.0.0.1', port: 7420, apiTokenFile: '.lifeline/api-token' }),
     store: z
       .discriminatedUnion('driver', [
         z
