@@ -1,6 +1,6 @@
 import type { LifelineConfig } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { openObjectStore, type ObjectStore } from '../objectstore/index.ts';
+import { openObjectStore, type ObjectStore, type OpenObjectStoreOptions } from '../objectstore/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createApp } from './app.ts';
 import { bearerAuth, loadOrCreateApiToken } from './auth.ts';
@@ -20,11 +20,15 @@ export interface LifelineServer {
  * Opens the Store and the ObjectStore the configuration names and starts the HTTP server.
  * `/readyz` reports ready only while both answer.
  */
-export async function startLifelineServer(config: LifelineConfig, logger: Logger): Promise<LifelineServer> {
+export async function startLifelineServer(
+  config: LifelineConfig,
+  logger: Logger,
+  opts: { objectStore?: OpenObjectStoreOptions } = {},
+): Promise<LifelineServer> {
   const store = await openStore(config.store);
   let objects: ObjectStore;
   try {
-    objects = await openObjectStore(config.objectStore);
+    objects = await openObjectStore(config.objectStore, opts.objectStore);
   } catch (err) {
     await store.close();
     throw err;

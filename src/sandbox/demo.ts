@@ -3,11 +3,12 @@ import { rm } from 'node:fs/promises';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { waitFor } from '../core/clock.ts';
-import { createApp } from '../api/app.ts';
-import { startServer, type RunningServer } from '../api/server.ts';
+import { startLifelineServer, type LifelineServer } from '../api/bootstrap.ts';
+import { parseConfig } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { startCluster, type Cluster } from './cluster.ts';
 import { deployDemoApp } from './demo-app.ts';
+import { probe } from './https.ts';
 import { motoClientConfig, startMoto, type MotoServer } from './moto.ts';
 
 /** Options for {@link startDemo}. */
@@ -28,7 +29,9 @@ export interface Demo {
   primary: Cluster;
   standby: Cluster;
   moto: MotoServer;
-  server: RunningServer;
+  server: LifelineServer['server'];
+  /** Where the server keeps its SQLite Store and its API token. */
+  stateDir: string;
   bucket: string;
   applied: string[];
   stop(): Promise<void>;
@@ -72,15 +75,30 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     const applied = await deployDemoApp(kc);
     step('waiting for the shop Deployments to be available');
     await waitForAvailable(kc, 'shop', 90_000);
-    step('starting the Lifeline server');
-    const { app } = createApp({ logger: opts.logger });
-    const server = await startServer(app, '127.0.0.1', opts.port ?? 7420);
-    stops.push(() => server.close());
+    step('starting the Lifeline server (SQLite Store, S3 object store on moto)');
+    const stateDir = join(opts.dir, 'lifeline');
+    const config = parseConfig(
+      {
+        server: { host: '127.0.0.1', port: opts.port ?? 7420, apiTokenFile: join(stateDir, 'api-token') },
+        store: { driver: 'sqlite', path: join(stateDir, 'lifeline.db') },
+        objectStore: { driver: 's3', bucket: DEMO_BUCKET, endpoint: moto.endpoint, forcePathStyle: true },
+      },
+      '<demo>',
+    );
+    const lifeline: LifelineServer = await startLifelineServer(config, opts.logger, {
+      objectStore: { credentials: motoClientConfig(moto.endpoint).credentials },
+    });
+    stops.push(() => lifeline.close());
+    const server = lifeline.server;
+    // Report success only when the server says it is ready (Store and S3 object store answer).
+    const ready = await probe(`${server.url}/readyz`);
+    if (ready.status !== 200) throw new Error(`lifeline server is not ready: ${ready.body}`);
     return {
       primary,
       standby,
       moto,
       server,
+      stateDir,
       bucket: DEMO_BUCKET,
       applied,
       stop: stopAll,

@@ -30,6 +30,7 @@ export function registerDemo(program: Command): void {
       const info = {
         seconds: Math.round((Date.now() - started) / 100) / 10,
         server: demo.server.url,
+        apiToken: join(demo.stateDir, 'api-token'),
         primary: { server: demo.primary.server, kubeconfig: demo.primary.kubeconfigPath },
         standby: { server: demo.standby.server, kubeconfig: demo.standby.kubeconfigPath },
         s3: { endpoint: demo.moto.endpoint, bucket: demo.bucket },
@@ -40,7 +41,7 @@ export function registerDemo(program: Command): void {
         process.stdout.write(
           [
             `Lifeline demo is up (${info.seconds} s)`,
-            `  lifeline server   ${info.server}  (/healthz /readyz /metrics)`,
+            `  lifeline server   ${info.server}  (/healthz /readyz /metrics; /api/v1 with the token in ${info.apiToken})`,
             `  primary cluster   ${info.primary.server}  kubeconfig ${info.primary.kubeconfig}`,
             `  standby cluster   ${info.standby.server}  kubeconfig ${info.standby.kubeconfig}`,
             `  S3 (moto)         ${info.s3.endpoint}  bucket ${info.s3.bucket}`,
@@ -49,6 +50,7 @@ export function registerDemo(program: Command): void {
             'Try:',
             `  KUBECONFIG=${info.primary.kubeconfig} kubectl get deploy,svc,featureflags -n shop`,
             `  curl ${info.server}/metrics`,
+            `  curl -H "Authorization: Bearer $(cat ${info.apiToken})" ${info.server}/api/v1/runs`,
             '  npx lifeline doctor',
             '',
             opts.exitWhenReady === true
