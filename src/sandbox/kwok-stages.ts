@@ -39,6 +39,17 @@ type Stage = {
 
 const labelKey = `.metadata.labels["${CHAOS_LABEL}"]`;
 
+/** The pod conditions block of a status template (Initialized, Ready, ContainersReady). */
+function podConditions(ready: boolean): string {
+  const status = ready ? '"True"' : '"False", reason: ContainersNotReady';
+  return ['Initialized', 'Ready', 'ContainersReady']
+    .map((type) => {
+      const st = type === 'Initialized' ? '"True"' : status;
+      return `      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: ${st}, type: ${type} }\n`;
+    })
+    .join('');
+}
+
 function terminatedThenWaiting(mode: 'crashloop' | 'oomkilled'): string {
   const reason = mode === 'crashloop' ? 'Error' : 'OOMKilled';
   const exitCode = mode === 'crashloop' ? 1 : 137;
@@ -61,10 +72,7 @@ spec:
       {{ $now := Now }}
       {{ $root := . }}
       conditions:
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "False", reason: ContainersNotReady, type: Ready }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "False", reason: ContainersNotReady, type: ContainersReady }
-      containerStatuses:
+${podConditions(false)}      containerStatuses:
       {{ range $index, $item := .spec.containers }}
       {{ $origin := index $root.status.containerStatuses $index }}
       - image: {{ $item.image | Quote }}
@@ -100,10 +108,7 @@ spec:
       {{ $now := Now }}
       {{ $root := . }}
       conditions:
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "True", type: Ready }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "True", type: ContainersReady }
-      containerStatuses:
+${podConditions(true)}      containerStatuses:
       {{ range $index, $item := .spec.containers }}
       {{ $origin := index $root.status.containerStatuses $index }}
       - image: {{ $item.image | Quote }}
@@ -138,10 +143,7 @@ spec:
       {{ $now := Now }}
       conditions:
       - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "True", type: PodScheduled }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "False", reason: ContainersNotReady, type: Ready }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "False", reason: ContainersNotReady, type: ContainersReady }
-      containerStatuses:
+${podConditions(false)}      containerStatuses:
       {{ range $index, $item := .spec.containers }}
       - image: {{ $item.image | Quote }}
         name: {{ $item.name | Quote }}
@@ -175,10 +177,7 @@ spec:
       {{ $now := Now }}
       {{ $root := . }}
       conditions:
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "False", reason: ContainersNotReady, type: Ready }
-      - { lastProbeTime: null, lastTransitionTime: {{ $now | Quote }}, status: "False", reason: ContainersNotReady, type: ContainersReady }
-      containerStatuses:
+${podConditions(false)}      containerStatuses:
       {{ range $index, $item := .spec.containers }}
       {{ $origin := index $root.status.containerStatuses $index }}
       - image: {{ $item.image | Quote }}
