@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidKeyError } from './errors.ts';
 import { assertValidKey } from './keys.ts';
 
@@ -18,6 +19,7 @@ import { assertValidKey } from './keys.ts';
  * restores/<restore>/log.jsonl.gz                restore log
  * workflows/<run>/<step>/<artifact>              workflow step artifacts
  * models/<detector>/<series>.json                anomaly models (series name escaped)
+ * models/<detector>/<hash>.json                  anomaly model state under a free-text key (hashed)
  * drills/<drill>/evidence.json                   DR drill evidence (RTO/RPO)
  * ```
  */
@@ -104,6 +106,17 @@ export const layout = {
   anomalyModelsFolder: (detector: string): string => `${key('models', name('detector', detector))}/`,
   anomalyModel: (detector: string, series: string): string =>
     key('models', name('detector', detector), `${encodeSegment(series)}.json`),
+  /**
+   * Fixed-length form of {@link layout.anomalyModel} for free-text keys of any length (a query
+   * name plus a label set can outgrow the 1024-byte key limit once escaped): the first 32 hex
+   * digits of the key's SHA-256. Not reversible; store the key inside the object.
+   */
+  anomalyModelHashed: (detector: string, modelKey: string): string =>
+    key(
+      'models',
+      name('detector', detector),
+      `${createHash('sha256').update(modelKey).digest('hex').slice(0, 32)}.json`,
+    ),
 
   drillEvidence: (drill: string): string => key('drills', name('drill', drill), 'evidence.json'),
 } as const;

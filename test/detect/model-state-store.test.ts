@@ -8,7 +8,7 @@ import {
   ObjectStoreModelStateStore,
   type ModelStateStore,
 } from '../../src/detect/anomaly/state-store.ts';
-import { MemoryObjectStore } from '../../src/objectstore/index.ts';
+import { MemoryObjectStore, MAX_KEY_BYTES, assertValidKey, layout } from '../../src/objectstore/index.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'lifeline-model-store-'));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -46,5 +46,36 @@ describe('FileModelStateStore', () => {
       assert.match(err.fix ?? '', /delete the file/);
       return true;
     });
+  });
+});
+
+describe('ObjectStoreModelStateStore', () => {
+  it("keeps states at the layout's models/<detector>/<hash>.json, fixed-length for any key", async () => {
+    const objects = new MemoryObjectStore();
+    const store = new ObjectStoreModelStateStore(objects, 'ewma');
+    const long = `series/q/{${'label="value",'.repeat(200)}}`;
+    assert.ok(
+      Buffer.byteLength(encodeURIComponent(long)) > MAX_KEY_BYTES,
+      'the escaped key would be too long',
+    );
+    await store.put(long, { a: 1 });
+    await store.put('cursor/q', { end: 5 });
+    const keys: string[] = [];
+    for await (const o of objects.list('models/')) keys.push(o.key);
+    assert.deepEqual(
+      keys.sort(),
+      [layout.anomalyModelHashed('ewma', 'cursor/q'), layout.anomalyModelHashed('ewma', long)].sort(),
+    );
+    for (const k of keys) {
+      assertValidKey(k);
+      assert.match(k, /^models\/ewma\/[0-9a-f]{32}\.json$/);
+    }
+    assert.deepEqual(await store.get(long), { a: 1 });
+    assert.notEqual(layout.anomalyModelHashed('ewma', 'a'), layout.anomalyModelHashed('ewma', 'b'));
+    assert.equal(layout.anomalyModelHashed('ewma', 'a'), layout.anomalyModelHashed('ewma', 'a'));
+    assert.equal(
+      new ObjectStoreModelStateStore(objects).objectKey('a'),
+      layout.anomalyModelHashed('lifeline', 'a'),
+    );
   });
 });

@@ -1,28 +1,35 @@
 /** Options of {@link ContextNovelty}; every field states its default. */
 export interface ContextNoveltyOptions {
-  /** Levels the warm-up range is cut into (values beyond it get one extra level each side). Default 12. */
+  /** Levels the warm-up range is cut into (values beyond it get one extra level each side). Default 16. */
   readonly levels?: number;
   /** Longest context: the last 1…`orders` levels are each checked as a context. Default 4. */
   readonly orders?: number;
+  /**
+   * A transition is known once it has been seen this many times (before that it still counts as
+   * novel): one noisy occurrence does not teach the model a pattern. Default 2.
+   */
+  readonly known?: number;
 }
 
 /** Serializable state of {@link ContextNovelty}. */
 export interface ContextNoveltyState {
   readonly levels: number;
   readonly orders: number;
+  readonly known: number;
   /** Warm-up range that defines the levels; null before {@link ContextNovelty.fit}. */
   readonly lo: number | null;
   readonly hi: number | null;
   /** Levels of the last `orders` records, oldest first. */
   readonly history: number[];
-  /** Every transition seen, as `"<context levels>><next level>"`. */
-  readonly transitions: string[];
+  /** Every transition seen, as `"<context levels>><next level>"`, with its count (capped at `known`). */
+  readonly transitions: [string, number][];
 }
 
 /**
  * Contextual novelty, in the spirit of Numenta's CAD OSE entry (our own, simpler design): the
  * value is discretised into levels of the warm-up range; for every context length k = 1…orders
- * the detector asks whether the transition "last k levels → this level" has ever been seen.
+ * the detector asks whether the transition "last k levels → this level" is known (seen at least
+ * `known` times before).
  * The score is the share of novel transitions, weighted 1/k so that a never-seen short context
  * (a jump no day has shown) counts more than a new long one. It learns every record it scores.
  *
@@ -32,14 +39,16 @@ export interface ContextNoveltyState {
 export class ContextNovelty {
   private readonly levels: number;
   private readonly orders: number;
+  private readonly known: number;
   private lo: number | null = null;
   private hi: number | null = null;
   private history: number[] = [];
-  private transitions = new Set<string>();
+  private transitions = new Map<string, number>();
 
   constructor(options: ContextNoveltyOptions = {}) {
-    this.levels = Math.max(1, Math.floor(options.levels ?? 12));
+    this.levels = Math.max(1, Math.floor(options.levels ?? 16));
     this.orders = Math.max(1, Math.floor(options.orders ?? 4));
+    this.known = Math.max(1, Math.floor(options.known ?? 2));
   }
 
   /** Fixes the levels from the warm-up values and learns their transitions. */
@@ -70,9 +79,10 @@ export class ContextNovelty {
       const transition = `${context}>${String(level)}`;
       const weight = 1 / k;
       total += weight;
-      if (!this.transitions.has(transition)) {
+      const count = this.transitions.get(transition) ?? 0;
+      if (count < this.known) {
         novel += weight;
-        this.transitions.add(transition);
+        this.transitions.set(transition, count + 1);
       }
     }
     h.push(level);
@@ -95,17 +105,18 @@ export class ContextNovelty {
       lo: this.lo,
       hi: this.hi,
       history: [...this.history],
+      known: this.known,
       transitions: [...this.transitions],
     };
   }
 
   /** Rebuilds a model saved by {@link save}. */
   static restore(state: ContextNoveltyState): ContextNovelty {
-    const c = new ContextNovelty({ levels: state.levels, orders: state.orders });
+    const c = new ContextNovelty({ levels: state.levels, orders: state.orders, known: state.known });
     c.lo = state.lo;
     c.hi = state.hi;
     c.history = [...state.history];
-    c.transitions = new Set(state.transitions);
+    c.transitions = new Map(state.transitions);
     return c;
   }
 }

@@ -12,7 +12,7 @@ import {
   type ForecasterState,
   type Forecaster,
 } from './forecaster.ts';
-import { ContextNovelty, type ContextNoveltyState } from './context-novelty.ts';
+import { ContextNovelty, type ContextNoveltyOptions, type ContextNoveltyState } from './context-novelty.ts';
 import { AnomalyLikelihood, logLikelihood, type LikelihoodState } from './likelihood.ts';
 import type { LstmForecasterOptions } from './lstm/forecaster.ts';
 import { stateData } from './state.ts';
@@ -46,9 +46,9 @@ export interface ForecastDetectorOptions extends DetectorOptions {
   /**
    * Contextual-novelty member (see {@link ContextNovelty}), scored through its own likelihood
    * layer; the detector reports the larger of the two log-likelihoods. Default
-   * `{ levels: 12, orders: 4 }`; `null` disables it.
+   * `{ levels: 16, orders: 4, known: 2 }` (see {@link ContextNoveltyOptions}); `null` disables it.
    */
-  readonly context?: { readonly levels?: number; readonly orders?: number } | null;
+  readonly context?: ContextNoveltyOptions | null;
   /** Score that triggers suppression (Numenta's 0.5: a likelihood tail of 1e-5). Default 0.5. */
   readonly alarmLevel?: number;
   /** Moving average of raw errors compared by the likelihood layer. Default 20. */

@@ -3,7 +3,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { LifelineError } from '../../core/errors.ts';
-import { isNotFound, type ObjectStore } from '../../objectstore/index.ts';
+import { isNotFound, layout, type ObjectStore } from '../../objectstore/index.ts';
+import { RECOMMENDED_DETECTOR } from './registry.ts';
 
 /**
  * Where per-series models are kept between runs: JSON values by key. Keys are free text (a
@@ -53,16 +54,25 @@ export class FileModelStateStore implements ModelStateStore {
   }
 }
 
-/** Model states in an {@link ObjectStore} under `<prefix>/<hash>.json`. */
+/**
+ * Model states in an {@link ObjectStore}, at the layout's `models/<detector>/<hash>.json`
+ * ({@link layout.anomalyModelHashed}); the free-text key is stored inside the object and checked
+ * on read. `detector` names the folder: default `lifeline`, the recommended detector.
+ */
 export class ObjectStoreModelStateStore implements ModelStateStore {
   constructor(
     private readonly store: ObjectStore,
-    private readonly prefix = 'anomaly/models',
+    private readonly detector = RECOMMENDED_DETECTOR,
   ) {}
+
+  /** Object key of a model state. */
+  objectKey(key: string): string {
+    return layout.anomalyModelHashed(this.detector, key);
+  }
 
   async get(key: string): Promise<unknown> {
     try {
-      const { body } = await this.store.get(`${this.prefix}/${fileName(key)}`);
+      const { body } = await this.store.get(this.objectKey(key));
       const parsed = JSON.parse((await buffer(body)).toString('utf8')) as { key?: string; value?: unknown };
       return parsed.key === key ? parsed.value : undefined;
     } catch (err) {
@@ -72,6 +82,6 @@ export class ObjectStoreModelStateStore implements ModelStateStore {
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    await this.store.put(`${this.prefix}/${fileName(key)}`, Buffer.from(JSON.stringify({ key, value })));
+    await this.store.put(this.objectKey(key), Buffer.from(JSON.stringify({ key, value })));
   }
 }
