@@ -20,7 +20,10 @@ describe('ContextNovelty', () => {
     );
     // The wrap-around transitions (… 5 → 0 0 …) were first seen in the second period.
     const third = Array.from({ length: 8 }, (_, i) => c.update(wave(16 + i)));
-    assert.ok(third.some((s) => s > 0), `wrap-around still novel: ${third.join(' ')}`);
+    assert.ok(
+      third.some((s) => s > 0),
+      `wrap-around still novel: ${third.join(' ')}`,
+    );
     const fourth = Array.from({ length: 8 }, (_, i) => c.update(wave(24 + i)));
     assert.deepEqual(fourth, new Array<number>(8).fill(0));
   });
@@ -48,6 +51,19 @@ describe('ContextNovelty', () => {
     assert.equal(c.update(0), 0);
     assert.equal(c.update(50), 1, 'above the range: a new level');
     assert.equal(c.update(-50), 1, 'below the range: another new level');
+  });
+
+  it('remembers at most maxTransitions; beyond that, new transitions stay novel', () => {
+    const c = new ContextNovelty({ levels: 8, orders: 2, known: 1, maxTransitions: 5 });
+    c.fit([0, 8, 0, 8]); // 0→8, 8→0, (0,8)→0, (8,0)→8: 4 transitions
+    assert.equal(c.save().transitions.length, 4);
+    c.update(4); // 8→4 fits (5th); (0,8)→4 does not
+    assert.equal(c.save().transitions.length, 5);
+    c.update(0); // nothing more is stored
+    c.update(8);
+    c.update(4);
+    assert.equal(c.save().transitions.length, 5);
+    assert.equal(c.update(0), 1, 'both contexts of 4→0 are novel again: (4)→0 was never stored');
   });
 
   it('resumes from a JSON round-trip with identical scores', () => {

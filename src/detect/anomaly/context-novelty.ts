@@ -9,6 +9,12 @@ export interface ContextNoveltyOptions {
    * novel): one noisy occurrence does not teach the model a pattern. Default 2.
    */
   readonly known?: number;
+  /**
+   * Most transitions remembered (bounds the saved state of a long-running watch: about 18 bytes
+   * of JSON each). Once full, new transitions are still scored novel but not stored. Default
+   * 50,000 (the noisiest NAB file, 4,032 records of noise, needs 10,767).
+   */
+  readonly maxTransitions?: number;
 }
 
 /** Serializable state of {@link ContextNovelty}. */
@@ -16,6 +22,7 @@ export interface ContextNoveltyState {
   readonly levels: number;
   readonly orders: number;
   readonly known: number;
+  readonly maxTransitions: number;
   /** Warm-up range that defines the levels; null before {@link ContextNovelty.fit}. */
   readonly lo: number | null;
   readonly hi: number | null;
@@ -40,6 +47,7 @@ export class ContextNovelty {
   private readonly levels: number;
   private readonly orders: number;
   private readonly known: number;
+  private readonly maxTransitions: number;
   private lo: number | null = null;
   private hi: number | null = null;
   private history: number[] = [];
@@ -49,6 +57,7 @@ export class ContextNovelty {
     this.levels = Math.max(1, Math.floor(options.levels ?? 16));
     this.orders = Math.max(1, Math.floor(options.orders ?? 4));
     this.known = Math.max(1, Math.floor(options.known ?? 2));
+    this.maxTransitions = Math.max(0, Math.floor(options.maxTransitions ?? 50_000));
   }
 
   /** Fixes the levels from the warm-up values and learns their transitions. */
@@ -82,7 +91,9 @@ export class ContextNovelty {
       const count = this.transitions.get(transition) ?? 0;
       if (count < this.known) {
         novel += weight;
-        this.transitions.set(transition, count + 1);
+        if (count > 0 || this.transitions.size < this.maxTransitions) {
+          this.transitions.set(transition, count + 1);
+        }
       }
     }
     h.push(level);
@@ -106,13 +117,19 @@ export class ContextNovelty {
       hi: this.hi,
       history: [...this.history],
       known: this.known,
+      maxTransitions: this.maxTransitions,
       transitions: [...this.transitions],
     };
   }
 
   /** Rebuilds a model saved by {@link save}. */
   static restore(state: ContextNoveltyState): ContextNovelty {
-    const c = new ContextNovelty({ levels: state.levels, orders: state.orders, known: state.known });
+    const c = new ContextNovelty({
+      levels: state.levels,
+      orders: state.orders,
+      known: state.known,
+      maxTransitions: state.maxTransitions,
+    });
     c.lo = state.lo;
     c.hi = state.hi;
     c.history = [...state.history];
