@@ -176,7 +176,7 @@ export function registerAnomaly(program: Command): void {
       if (opts.config !== undefined) {
         const config = await loadConfigFile(opts.config);
         objectStore = await openObjectStore(config.objectStore);
-        store = new ObjectStoreModelStateStore(objectStore);
+        store = new ObjectStoreModelStateStore(objectStore, opts.detector);
       } else {
         store = new FileModelStateStore(opts.stateDir);
       }
