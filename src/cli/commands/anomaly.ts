@@ -8,7 +8,7 @@ import {
   ObjectStoreModelStateStore,
   type ModelStateStore,
 } from '../../detect/anomaly/state-store.ts';
-import { openObjectStore, type ObjectStore } from '../../objectstore/index.ts';
+import type { ObjectStore } from '../../objectstore/index.ts';
 import { jsonLinesSink } from '../../signals/signal.ts';
 import { render, type Column } from '../../core/index.ts';
 import {
@@ -175,6 +175,8 @@ export function registerAnomaly(program: Command): void {
       let store: ModelStateStore;
       if (opts.config !== undefined) {
         const config = await loadConfigFile(opts.config);
+        // The object store (AWS SDK) loads on use, keeping other commands fast.
+        const { openObjectStore } = await import('../../objectstore/index.ts');
         objectStore = await openObjectStore(config.objectStore);
         store = new ObjectStoreModelStateStore(objectStore, opts.detector);
       } else {
