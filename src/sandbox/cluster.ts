@@ -357,8 +357,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
   const start = async (name: ComponentName): Promise<void> => {
     const { command, args } = componentArgs(prepared, name);
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: undefined };
-    const proc = await startProcess({ name, command, args, logDir, env });
+    const proc = await startProcess({ name, command, args, logDir });
     procs.set(name, proc);
     intentionallyStopped.delete(name);
     void proc.exited.then(() => {
