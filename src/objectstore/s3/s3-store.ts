@@ -3,6 +3,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -244,21 +245,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ObjectSummary> {
     assertValidPrefix(prefix);
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: `${this.prefix}${prefix}`,
-            MaxKeys: opts.pageSize ?? 1000,
-            ...(token === undefined ? {} : { ContinuationToken: token }),
-          }),
-        );
-      } catch (err) {
-        throw this.backendError('list', prefix, err);
-      }
+    for await (const page of this.pages('list', prefix, { MaxKeys: opts.pageSize ?? 1000 })) {
       for (const obj of page.Contents ?? []) {
         if (obj.Key === undefined) continue;
         yield {
@@ -267,30 +254,40 @@ export class S3ObjectStore implements ObjectStore {
           lastModified: obj.LastModified ?? new Date(0),
         };
       }
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
+    }
   }
 
   async *listFolders(prefix: string): AsyncIterable<string> {
     assertValidFolder(prefix);
+    for await (const page of this.pages('list folders of', prefix, { Delimiter: '/' })) {
+      for (const p of page.CommonPrefixes ?? []) {
+        if (p.Prefix !== undefined) yield p.Prefix.slice(this.prefix.length);
+      }
+    }
+  }
+
+  /** ListObjectsV2 pages under `prefix`, following continuation tokens. */
+  private async *pages(
+    op: string,
+    prefix: string,
+    params: { MaxKeys?: number; Delimiter?: string },
+  ): AsyncIterable<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
-      let page;
+      let page: ListObjectsV2CommandOutput;
       try {
         page = await this.client.send(
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: `${this.prefix}${prefix}`,
-            Delimiter: '/',
+            ...params,
             ...(token === undefined ? {} : { ContinuationToken: token }),
           }),
         );
       } catch (err) {
-        throw this.backendError('list folders of', prefix, err);
+        throw this.backendError(op, prefix, err);
       }
-      for (const p of page.CommonPrefixes ?? []) {
-        if (p.Prefix !== undefined) yield p.Prefix.slice(this.prefix.length);
-      }
+      yield page;
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
   }
